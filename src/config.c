@@ -1,0 +1,378 @@
+/* config.c - the settings table, the env-file reader and validation. */
+#include "autoconf.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+struct bp_config cfg;
+
+enum ctype {
+	C_STR,		/* any non-empty string */
+	C_SECRET,	/* string of at least 32 bytes */
+	C_INT,		/* integer in [min, max] */
+	C_BOOL,		/* true/false/1/0/yes/no/on/off */
+	C_DURATION,	/* N[smhd] in seconds, in [min, max] */
+	C_MONEY,	/* money text, normalised */
+	C_LISTEN,	/* unix:/path or host:port */
+};
+
+struct setting {
+	const char	*name;
+	enum ctype	 type;
+	const char	*def;	/* NULL: no default */
+	int64_t		 min, max;
+};
+
+/* Alphabetical, as the docs list them. */
+enum setting_id {
+	S_DATABASE_URL,
+	S_EMBEDDING_DIM,
+	S_ENABLE_USER_REGISTRATION,
+	S_JWT_TTL,
+	S_LISTEN,
+	S_MAX_ARTICLES,
+	S_MAX_BODY_BYTES,
+	S_MAX_MONTHLY_COST,
+	S_MIGRATIONS_DIR,
+	S_PIPELINE_TIMEOUT,
+	S_SECRET_KEY,
+	S_WORKERS,
+	S__MAX
+};
+
+static const struct setting settings[S__MAX] = {
+	{ "DATABASE_URL", C_STR, "dbname=blogposter", 0, 0 },		/* S_DATABASE_URL */
+	{ "EMBEDDING_DIM", C_INT, "1536", 1, 16000 },			/* S_EMBEDDING_DIM */
+	{ "ENABLE_USER_REGISTRATION", C_BOOL, "true", 0, 0 },		/* S_ENABLE_USER_REGISTRATION */
+	{ "JWT_TTL", C_DURATION, "7d", 60, 366 * 86400 },		/* S_JWT_TTL */
+	{ "LISTEN", C_LISTEN, NULL, 0, 0 },				/* S_LISTEN */
+	{ "MAX_ARTICLES_PER_USER_PER_MONTH", C_INT, "100", 0, 1000000000 },	/* S_MAX_ARTICLES */
+	{ "MAX_BODY_BYTES", C_INT, "1048576", 1024, 64 * 1024 * 1024 },	/* S_MAX_BODY_BYTES */
+	{ "MAX_MONTHLY_COST_PER_USER", C_MONEY, "50.00", 0, 0 },	/* S_MAX_MONTHLY_COST */
+	{ "MIGRATIONS_DIR", C_STR, NULL, 0, 0 },			/* S_MIGRATIONS_DIR */
+	{ "PIPELINE_TIMEOUT_MINUTES", C_INT, "120", 1, 525600 },	/* S_PIPELINE_TIMEOUT */
+	{ "SECRET_KEY", C_SECRET, NULL, 0, 0 },				/* S_SECRET_KEY */
+	{ "WORKERS", C_INT, NULL, 1, 256 },				/* S_WORKERS */
+};
+
+/* Values as text, by setting, before validation. */
+static char *raw[S__MAX];
+
+static void
+set_raw(enum setting_id id, const char *v)
+{
+	free(raw[id]);
+	raw[id] = v == NULL ? NULL : xstrdup(v);
+}
+
+static int
+find_setting(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < S__MAX; i++)
+		if (strlen(settings[i].name) == len &&
+		    memcmp(settings[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Read KEY=VALUE lines: blank lines and '#' comments are skipped, an
+ * optional "export " prefix is allowed, and a value in matching single or
+ * double quotes is unquoted.  Keys this program does not know are left to
+ * other programs sharing the file.  Returns false on an unreadable file or
+ * a malformed line, with err set.
+ */
+static bool
+read_env_file(const char *path, char *err, size_t errsz)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0;
+	bool ok = true;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "env file %s: cannot read: %s", path,
+		    strerror(errno));
+		return false;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		char *p = line, *eq, *v, *end;
+		int id;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncmp(p, "export ", 7) == 0)
+			p += 7;
+		if ((eq = strchr(p, '=')) == NULL || eq == p) {
+			snprintf(err, errsz, "env file %s, line %d: expected NAME=VALUE",
+			    path, lineno);
+			ok = false;
+			break;
+		}
+		end = eq;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		v = eq + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		{
+			size_t vl = strlen(v);
+
+			while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				v[--vl] = '\0';
+			if (vl >= 2 && (v[0] == '"' || v[0] == '\'') &&
+			    v[vl - 1] == v[0]) {
+				v[vl - 1] = '\0';
+				v++;
+			}
+		}
+		if ((id = find_setting(p, (size_t)(end - p))) >= 0)
+			set_raw((enum setting_id)id, v);
+	}
+	free(line);
+	if (ferror(f) && ok) {
+		snprintf(err, errsz, "env file %s: read error", path);
+		ok = false;
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+parse_duration(const char *s, int64_t *out)
+{
+	char num[32];
+	size_t len = strlen(s);
+	int64_t mult = 1, v;
+
+	if (len == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's': mult = 1; num[--len] = '\0'; break;
+	case 'm': mult = 60; num[--len] = '\0'; break;
+	case 'h': mult = 3600; num[--len] = '\0'; break;
+	case 'd': mult = 86400; num[--len] = '\0'; break;
+	default: break;
+	}
+	if (!parse_int64(num, 1, INT64_MAX / 86400, &v))
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+static bool
+valid_listen(const char *s)
+{
+	const char *colon;
+	int64_t port;
+
+	if (strncmp(s, "unix:", 5) == 0)
+		return s[5] != '\0';
+	if ((colon = strrchr(s, ':')) == NULL || colon == s)
+		return false;
+	return parse_int64(colon + 1, 1, 65535, &port);
+}
+
+/* Validate one setting's text and store it; false with err on a bad value. */
+static bool
+apply(enum setting_id id, const char *v, char *err, size_t errsz)
+{
+	const struct setting *s = &settings[id];
+	int64_t n = 0;
+	bool b = false;
+
+	switch (s->type) {
+	case C_STR:
+		if (*v == '\0')
+			goto bad;
+		break;
+	case C_SECRET:
+		if (strlen(v) < 32) {
+			snprintf(err, errsz, "%s: must be at least 32 bytes long "
+			    "(got %zu)", s->name, strlen(v));
+			return false;
+		}
+		break;
+	case C_INT:
+		if (!parse_int64(v, s->min, s->max, &n)) {
+			snprintf(err, errsz, "%s: must be a whole number from "
+			    "%lld to %lld", s->name, (long long)s->min,
+			    (long long)s->max);
+			return false;
+		}
+		break;
+	case C_BOOL:
+		if (!parse_bool(v, &b))
+			goto bad;
+		break;
+	case C_DURATION:
+		if (!parse_duration(v, &n) || n < s->min || n > s->max) {
+			snprintf(err, errsz, "%s: must be a duration like 3600, "
+			    "30m, 12h or 7d, from 1 minute to 366 days", s->name);
+			return false;
+		}
+		break;
+	case C_MONEY:
+		if (!money_parse(v, strlen(v), cfg.max_monthly_cost))
+			goto bad;
+		break;
+	case C_LISTEN:
+		if (!valid_listen(v)) {
+			snprintf(err, errsz, "%s: must be unix:/path or host:port",
+			    s->name);
+			return false;
+		}
+		break;
+	}
+
+	switch (id) {
+	case S_DATABASE_URL: cfg.database_url = xstrdup(v); break;
+	case S_EMBEDDING_DIM: cfg.embedding_dim = n; break;
+	case S_ENABLE_USER_REGISTRATION: cfg.enable_registration = b; break;
+	case S_JWT_TTL: cfg.jwt_ttl = n; break;
+	case S_LISTEN: cfg.listen = xstrdup(v); break;
+	case S_MAX_ARTICLES: cfg.max_articles = n; break;
+	case S_MAX_BODY_BYTES: cfg.max_body_bytes = n; break;
+	case S_MAX_MONTHLY_COST: break;	/* written by money_parse */
+	case S_MIGRATIONS_DIR: cfg.migrations_dir = xstrdup(v); break;
+	case S_PIPELINE_TIMEOUT: cfg.pipeline_timeout_min = n; break;
+	case S_SECRET_KEY:
+		cfg.secret_key = xstrdup(v);
+		cfg.secret_key_len = strlen(v);
+		break;
+	case S_WORKERS: cfg.workers = n; break;
+	case S__MAX: break;
+	}
+	return true;
+bad:
+	snprintf(err, errsz, "%s: invalid value", s->name);
+	return false;
+}
+
+bool
+config_load(const char *env_file, char *err, size_t errsz)
+{
+	int i;
+	long ncpu;
+
+	config_free();
+	for (i = 0; i < S__MAX; i++)
+		set_raw((enum setting_id)i, settings[i].def);
+
+	if (env_file != NULL) {
+		if (!read_env_file(env_file, err, errsz))
+			return false;
+	} else if (access(".env", F_OK) == 0) {
+		if (!read_env_file(".env", err, errsz))
+			return false;
+	}
+	for (i = 0; i < S__MAX; i++) {
+		const char *v = getenv(settings[i].name);
+
+		if (v != NULL)
+			set_raw((enum setting_id)i, v);
+	}
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg.workers = ncpu < 1 ? 1 : ncpu > 256 ? 256 : ncpu;
+	for (i = 0; i < S__MAX; i++) {
+		if (raw[i] == NULL)
+			continue;
+		if (!apply((enum setting_id)i, raw[i], err, errsz))
+			return false;
+	}
+	if (cfg.migrations_dir == NULL) {
+		if (access(PKGDATADIR "/migrations", R_OK) == 0)
+			cfg.migrations_dir = xstrdup(PKGDATADIR "/migrations");
+		else
+			cfg.migrations_dir = xstrdup(SRC_MIGRATIONS_DIR);
+	}
+	return true;
+}
+
+bool
+config_require_secret(char *err, size_t errsz)
+{
+	if (cfg.secret_key == NULL) {
+		snprintf(err, errsz, "SECRET_KEY: is required (at least 32 "
+		    "bytes; e.g. head -c 48 /dev/urandom | base64)");
+		return false;
+	}
+	return true;
+}
+
+void
+config_free(void)
+{
+	int i;
+
+	for (i = 0; i < S__MAX; i++) {
+		free(raw[i]);
+		raw[i] = NULL;
+	}
+	free(cfg.database_url);
+	if (cfg.secret_key != NULL)
+		explicit_bzero(cfg.secret_key, cfg.secret_key_len);
+	free(cfg.secret_key);
+	free(cfg.listen);
+	free(cfg.migrations_dir);
+	memset(&cfg, 0, sizeof(cfg));
+}
+
+void
+config_dump(void)
+{
+	printf("DATABASE_URL=%s\n", cfg.database_url);
+	printf("EMBEDDING_DIM=%lld\n", (long long)cfg.embedding_dim);
+	printf("ENABLE_USER_REGISTRATION=%s\n",
+	    cfg.enable_registration ? "true" : "false");
+	printf("JWT_TTL=%llds\n", (long long)cfg.jwt_ttl);
+	printf("LISTEN=%s\n", cfg.listen ? cfg.listen : "(fd 0 or default)");
+	printf("MAX_ARTICLES_PER_USER_PER_MONTH=%lld\n",
+	    (long long)cfg.max_articles);
+	printf("MAX_BODY_BYTES=%lld\n", (long long)cfg.max_body_bytes);
+	printf("MAX_MONTHLY_COST_PER_USER=%s\n", cfg.max_monthly_cost);
+	printf("MIGRATIONS_DIR=%s\n", cfg.migrations_dir);
+	printf("PIPELINE_TIMEOUT_MINUTES=%lld\n",
+	    (long long)cfg.pipeline_timeout_min);
+	printf("SECRET_KEY=%s\n", cfg.secret_key ? "(set, hidden)" : "(unset)");
+	printf("WORKERS=%lld\n", (long long)cfg.workers);
+}

@@ -1,0 +1,256 @@
+/*
+ * db.c - one PostgreSQL connection per worker.
+ *
+ * Statements live in the repo_* files; every table of them is prepared
+ * right after each (re)connect, so a request only ever runs
+ * PQexecPrepared.  A lost connection is noticed before the request uses
+ * it (PQconsumeInput on the idle socket) and re-established with backoff;
+ * in between every request gets DB_DOWN, which the HTTP layer turns into
+ * 503 with Retry-After.
+ */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "repo.h"
+
+#define BACKOFF_MIN_MS	50
+#define BACKOFF_MAX_MS	1000
+
+static PGconn *conn;
+static bool up;			/* connected and prepared */
+static long long next_try_ms;
+static long long backoff_ms = BACKOFF_MIN_MS;
+
+static const struct stmt_table *const *tables = repo_tables;
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Quiet the server's NOTICEs: they are not per-request information. */
+static void
+notice_nop(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+PGconn *
+db_connect_once(const char *conninfo)
+{
+	const char *keys[] = { "dbname", "connect_timeout",
+	    "application_name", NULL };
+	const char *vals[] = { conninfo, "3", "blogposter", NULL };
+	PGconn *c;
+
+	/* expand_dbname: conninfo may be a URI or key=value string */
+	c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		log_warnx("database connection failed: %s",
+		    c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, notice_nop, NULL);
+	return c;
+}
+
+static bool
+prepare_all(void)
+{
+	int t, i;
+
+	for (t = 0; tables[t] != NULL; t++)
+		for (i = 0; i < tables[t]->n; i++) {
+			const struct stmt *s = &tables[t]->stmts[i];
+			PGresult *r = PQprepare(conn, s->name, s->sql,
+			    s->nparams, NULL);
+
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				log_warnx("prepare %s: %s", s->name,
+				    PQresultErrorMessage(r));
+				PQclear(r);
+				return false;
+			}
+			PQclear(r);
+		}
+	return true;
+}
+
+static bool
+try_connect(void)
+{
+	PQfinish(conn);
+	up = false;
+	if ((conn = db_connect_once(cfg.database_url)) == NULL ||
+	    !prepare_all()) {
+		next_try_ms = mono_ms() + backoff_ms;
+		backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ?
+		    BACKOFF_MAX_MS : backoff_ms * 2;
+		return false;
+	}
+	backoff_ms = BACKOFF_MIN_MS;
+	up = true;
+	log_info("database connected");
+	return true;
+}
+
+void
+db_init(void)
+{
+	try_connect();
+}
+
+void
+db_close(void)
+{
+	PQfinish(conn);
+	conn = NULL;
+	up = false;
+}
+
+PGconn *
+db_conn(void)
+{
+	return up ? conn : NULL;
+}
+
+bool
+db_ready(void)
+{
+	if (up) {
+		/* an idle socket with EOF or an error means the server left */
+		if (PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK &&
+		    PQtransactionStatus(conn) == PQTRANS_IDLE)
+			return true;
+		log_warnx("database connection lost");
+		up = false;
+		next_try_ms = 0;
+	}
+	if (mono_ms() < next_try_ms)
+		return false;
+	return try_connect();
+}
+
+/* Classify a failed result; marks the connection down when it broke. */
+static enum db_status
+classify(const char *what, PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("%s: connection broken: %s", what, PQerrorMessage(conn));
+		up = false;
+		next_try_ms = 0;
+		return DB_DOWN;
+	}
+	if (state != NULL) {
+		if (strcmp(state, "23505") == 0)
+			return DB_UNIQUE;
+		if (strcmp(state, "23503") == 0)
+			return DB_FOREIGN;
+		if (strcmp(state, "23514") == 0 || strncmp(state, "22", 2) == 0) {
+			log_warnx("%s: %s", what, PQresultErrorMessage(r));
+			return DB_CHECK;
+		}
+		if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+			return DB_RETRY;
+		/* admin shutdown, crash recovery, cannot connect now */
+		if (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0) {
+			log_warnx("%s: %s", what, PQresultErrorMessage(r));
+			up = false;
+			next_try_ms = 0;
+			return DB_DOWN;
+		}
+	}
+	log_warnx("%s: %s%s", what, state ? state : "", r ?
+	    PQresultErrorMessage(r) : PQerrorMessage(conn));
+	return DB_ERROR;
+}
+
+enum db_status
+db_exec(const struct stmt *s, const char *const *params, PGresult **res)
+{
+	PGresult *r;
+	ExecStatusType st;
+
+	*res = NULL;
+	if (!up)
+		return DB_DOWN;
+	r = PQexecPrepared(conn, s->name, s->nparams, params, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		*res = r;
+		return st == PGRES_TUPLES_OK && PQntuples(r) == 0 ?
+		    DB_EMPTY : DB_OK;
+	}
+	{
+		enum db_status e = classify(s->name, r);
+
+		PQclear(r);
+		return e;
+	}
+}
+
+enum db_status
+db_execv(const struct stmt *s, PGresult **res, ...)
+{
+	const char *params[16];
+	va_list ap;
+	int i;
+
+	if (s->nparams > 16)
+		return DB_ERROR;
+	va_start(ap, res);
+	for (i = 0; i < s->nparams; i++)
+		params[i] = va_arg(ap, const char *);
+	va_end(ap);
+	return db_exec(s, params, res);
+}
+
+static enum db_status
+simple(const char *sql)
+{
+	PGresult *r;
+	enum db_status e = DB_OK;
+
+	if (!up)
+		return DB_DOWN;
+	r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		e = classify(sql, r);
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+db_begin(void)
+{
+	return simple("BEGIN");
+}
+
+enum db_status
+db_commit(void)
+{
+	return simple("COMMIT");
+}
+
+void
+db_rollback(void)
+{
+	if (up && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		(void)simple("ROLLBACK");
+}

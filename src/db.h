@@ -1,0 +1,69 @@
+/* db.h - the worker's one connection: reconnect, prepared statements. */
+#ifndef BP_DB_H
+#define BP_DB_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+/* One prepared statement: its name, its SQL and its parameter count. */
+struct stmt {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+};
+
+/* The statements of one repo_* file. */
+struct stmt_table {
+	const struct stmt	*stmts;
+	int			 n;
+};
+
+enum db_status {
+	DB_OK = 0,
+	DB_EMPTY,	/* the statement returned no row */
+	DB_UNIQUE,	/* 23505 unique_violation */
+	DB_FOREIGN,	/* 23503 foreign_key_violation */
+	DB_CHECK,	/* 23514 check_violation, 22xxx data exceptions */
+	DB_RETRY,	/* 40001 / 40P01: run the transaction again */
+	DB_DOWN,	/* no connection: answer 503 */
+	DB_ERROR,	/* anything else: a bug, answer 500 */
+};
+
+/* Seconds a client should wait before retrying while the database is down. */
+#define DB_RETRY_AFTER 2
+
+/* Worker start: connect once (a failure is not fatal: requests retry). */
+void db_init(void);
+void db_close(void);
+
+/*
+ * Make sure the connection is up before a request: detects a server that
+ * went away, reconnects with backoff and prepares every statement.
+ * Returns false while the database is unreachable.
+ */
+bool db_ready(void);
+
+/*
+ * Run a prepared statement.  *res receives the result on DB_OK and
+ * DB_EMPTY (caller PQclear()s it) and NULL otherwise.  Errors are logged
+ * once, here.
+ */
+enum db_status db_exec(const struct stmt *s, const char *const *params,
+    PGresult **res);
+
+/* Like db_exec with one or more parameters given as arguments. */
+enum db_status db_execv(const struct stmt *s, PGresult **res, ...);
+
+/* BEGIN / COMMIT / ROLLBACK on the worker's connection. */
+enum db_status db_begin(void);
+enum db_status db_commit(void);
+void db_rollback(void);
+
+/* A connection for one-shot commands (migrate, create-admin), or NULL. */
+PGconn *db_connect_once(const char *conninfo);
+
+/* The worker's connection (for tests and health), or NULL. */
+PGconn *db_conn(void);
+
+#endif

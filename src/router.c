@@ -1,0 +1,110 @@
+/*
+ * router.c - the one route table.  Every endpoint of the API is a row
+ * here: method, path pattern, handler and what the dispatcher must check
+ * before the handler runs (credentials, role, a JSON body).
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "http.h"
+#include "router.h"
+#include "util.h"
+
+static const struct route routes[] = {
+	{ "GET", "/api/v1/health", api_health, RF_NODB, "health" },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+const struct route *
+router_table(size_t *n)
+{
+	*n = NROUTES;
+	return routes;
+}
+
+/*
+ * Match path against pattern segment by segment.  Returns true and fills
+ * params (malloc'ed copies) when every segment matches.
+ */
+static bool
+match_path(const char *pattern, const char *path, char **params,
+    size_t nparams)
+{
+	const char *p = pattern, *q = path;
+	size_t np = 0;
+
+	while (*p != '\0' && *q != '\0') {
+		if (*p != '/' || *q != '/')
+			goto fail;
+		p++;
+		q++;
+		if (strncmp(p, "{id}", 4) == 0 && (p[4] == '/' || p[4] == '\0')) {
+			size_t len = strcspn(q, "/");
+
+			if (len == 0 || np >= nparams)
+				goto fail;
+			params[np++] = xstrndup(q, len);
+			p += 4;
+			q += len;
+		} else {
+			size_t lp = strcspn(p, "/"), lq = strcspn(q, "/");
+
+			if (lp != lq || memcmp(p, q, lp) != 0)
+				goto fail;
+			p += lp;
+			q += lq;
+		}
+	}
+	if (*p == '\0' && *q == '\0')
+		return true;
+fail:
+	while (np > 0)
+		free(params[--np]), params[np] = NULL;
+	return false;
+}
+
+enum route_match
+router_match(const char *method, const char *path, const struct route **route,
+    char **params, size_t nparams, char *allow, size_t allowsz)
+{
+	char *scratch[REQ_MAX_PARAMS + 1] = { NULL };
+	size_t i, alen = 0, k;
+	bool path_known = false;
+
+	*route = NULL;
+	for (i = 0; i < nparams; i++)
+		params[i] = NULL;
+	if (allowsz > 0)
+		allow[0] = '\0';
+	for (i = 0; i < NROUTES; i++) {
+		if (strcmp(routes[i].method, method) == 0 &&
+		    match_path(routes[i].pattern, path, params, nparams)) {
+			*route = &routes[i];
+			return ROUTE_FOUND;
+		}
+	}
+	/* the path may exist with other methods: 405 with Allow */
+	for (i = 0; i < NROUTES; i++) {
+		if (!match_path(routes[i].pattern, path, scratch,
+		    REQ_MAX_PARAMS + 1))
+			continue;
+		for (k = 0; k <= REQ_MAX_PARAMS; k++) {
+			free(scratch[k]);
+			scratch[k] = NULL;
+		}
+		if (strstr(allow, routes[i].method) != NULL)
+			continue;
+		path_known = true;
+		if (alen + strlen(routes[i].method) + 3 < allowsz) {
+			alen += (size_t)snprintf(allow + alen, allowsz - alen,
+			    "%s%s", alen ? ", " : "", routes[i].method);
+		}
+	}
+	return path_known ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
+}
