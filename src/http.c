@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -501,6 +502,8 @@ dispatch(struct req *r)
 		http_unavailable(r);
 		return;
 	}
+	if ((r->route->flags & RF_AUTH) && !auth_request(r))
+		return;
 	if (r->route->flags & RF_BODY) {
 		if (!http_is_json_type(r->content_type)) {
 			http_error(r, 415, "unsupported_media_type",

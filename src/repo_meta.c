@@ -19,6 +19,7 @@ const struct stmt_table repo_meta_table = { stmts, META__MAX };
 
 const struct stmt_table *const repo_tables[] = {
 	&repo_meta_table,
+	&repo_users_table,
 	NULL
 };
 

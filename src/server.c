@@ -34,6 +34,7 @@
 
 #include <fcgiapp.h>
 
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -301,6 +302,7 @@ worker_main(void)
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(&waitmask);
 
+	auth_init();
 	db_init();
 	http_worker_init();
 	kill(getppid(), SIGUSR1);	/* ready */
