@@ -63,7 +63,7 @@ main(void)
 	d = http_pct_decode("a%20b+c", 7);
 	is_str(d, "a b c", "percent and plus decoded");
 	free(d);
-	ok(http_pct_decode("a%00b", 5) == NULL, "%00 refused");
+	ok(http_pct_decode("a%00b", 5) == NULL, "%%00 refused");
 	ok(http_pct_decode("a%2", 3) == NULL, "truncated escape refused");
 	ok(http_pct_decode("a%zz", 4) == NULL, "bad hex refused");
 	ok(http_pct_decode("%ff", 3) == NULL, "invalid UTF-8 refused");

@@ -1,0 +1,104 @@
+# The process model: database outage, a killed worker, SIGTERM during a
+# request, SIGHUP under a stream of requests.
+use strict;
+use warnings;
+use Test::More;
+use lib 't/lib';
+use BP::Harness;
+use BP::Util qw(error_is);
+use Mojo::IOLoop;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+my $h = BP::Harness->new(workers => 2);
+my $t = $h->t;
+my $master = $h->master_pid;
+my @workers = $h->wait_workers;
+
+# --- database outage: 503 with Retry-After, then back with the same processes
+$h->stop_pg('fast');
+$t->get_ok('/api/v1/health')->status_is(503)->header_is('Retry-After' => 2)
+  ->json_is({ status => 'unavailable', database => 'down' });
+$t->get_ok('/api/v1/health')->status_is(503, 'still 503 on the next request');
+$h->start_pg;
+my $t0 = time;
+$h->wait_until(sub {
+    my @codes = map { $t->get_ok('/api/v1/health')->tx->res->code } 1 .. 4;
+    !grep { $_ != 200 } @codes;
+}, 10, 'health 200 on every worker');
+ok(time - $t0 < 5, sprintf 'serving again %.1f s after PostgreSQL is back', time - $t0);
+is($h->master_pid, $master, 'same master');
+is_deeply([$h->worker_pids], \@workers, 'same workers: no restart needed');
+
+# --- kill -9 of a worker: a new one serves, the master stays
+kill 'KILL', $workers[0];
+my @after;
+$h->wait_until(sub { @after = $h->worker_pids; @after == 2 && !grep { $_ == $workers[0] } @after },
+    10, 'a replacement worker');
+ok(!grep({ $_ == $workers[0] } @after), 'the killed worker was replaced');
+is($h->master_pid, $master, 'master still the same');
+$t->get_ok('/api/v1/health')->status_is(200) for 1 .. 4;
+like($h->log, qr/worker $workers[0] killed by signal 9/, 'the master logged how it died');
+@workers = @after;
+
+# --- SIGHUP under a stream of requests: nothing fails
+my $stream = sub {
+    my ($seconds) = @_;
+    my ($ok, $bad, @bad) = (0, 0);
+    my $ua = $h->new_ua;
+    my $end = time + $seconds;
+    while (time < $end) {
+        my $tx = $ua->get($h->url('/api/v1/health'));
+        if (($tx->res->code // 0) == 200) { $ok++ } else { $bad++; push @bad, ($tx->res->code // $tx->error->{message}) }
+    }
+    return ($ok, $bad, @bad);
+};
+pipe(my $rd, my $wr) or die;
+my $kid = fork // die;
+if (!$kid) {
+    close $rd;
+    my ($ok, $bad, @bad) = $stream->(4);
+    print $wr "$ok $bad @bad[0..($#bad > 5 ? 5 : $#bad)]\n";
+    close $wr;
+    POSIX::_exit(0);
+}
+close $wr;
+sleep 0.5;
+$h->signal_bp('HUP');
+sleep 1.5;
+$h->signal_bp('HUP');
+my $line = <$rd>;
+waitpid($kid, 0);
+my ($ok, $bad, @why) = split ' ', $line // '0 -1';
+ok($ok > 50, "requests kept flowing during two rolling restarts ($ok)");
+is($bad, 0, 'no request failed during SIGHUP') or diag("failures: @why");
+my @new = $h->wait_workers(2);
+ok(!grep({ my $w = $_; grep { $_ == $w } @workers } @new), 'every worker was replaced');
+is($h->master_pid, $master, 'same master after SIGHUP');
+
+# --- SIGTERM during a slow request: it completes, then exit 0
+my $dbh = $h->dbh;
+$dbh->begin_work;
+$dbh->do('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+my ($code, $body, $alive_while_busy);
+my $ua = $h->new_ua->request_timeout(20);
+$ua->get($h->url('/api/v1/health') => sub {
+    my ($ua, $tx) = @_;
+    ($code, $body) = ($tx->res->code, $tx->res->body);
+    Mojo::IOLoop->stop;
+});
+# the request is now waiting on the lock: stop the server, then let it finish
+Mojo::IOLoop->timer(0.7 => sub { $h->signal_bp('TERM') });
+Mojo::IOLoop->timer(1.5 => sub { $alive_while_busy = kill(0, $master); $dbh->commit });
+Mojo::IOLoop->timer(15 => sub { Mojo::IOLoop->stop });
+Mojo::IOLoop->start;
+ok($alive_while_busy, 'master waits for the busy worker');
+is($code, 200, 'the request in flight at SIGTERM completed');
+like($body // '', qr/"status":"ok"/, 'with its answer');
+my $status = $h->stop_bp;
+is($status, 0, 'then blogposter exited 0');
+is_deeply([$h->stray_pids], [], 'no worker outlived the master');
+like($h->log, qr/stopped/, 'the master logged its stop');
+unlike($h->log, qr/exited with status [1-9]|killed by signal (?!9)/, 'no worker died other than by our kill -9');
+
+done_testing;
