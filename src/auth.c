@@ -200,8 +200,11 @@ header_ok(const char *tok, size_t len)
 		return false;
 	if ((h = json_tokener_parse((const char *)hdr)) == NULL)
 		return false;
-	if (json_object_is_type(h, json_type_object) &&
-	    json_object_object_get_ex(h, "alg", &alg) &&
+	if (!json_object_is_type(h, json_type_object)) {
+		json_object_put(h);	/* "x", 1, [] ...: not a header */
+		return false;
+	}
+	if (json_object_object_get_ex(h, "alg", &alg) &&
 	    json_object_is_type(alg, json_type_string) &&
 	    strcmp(json_object_get_string(alg), "HS256") == 0)
 		ok = true;

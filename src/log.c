@@ -29,6 +29,9 @@ log_setproc(const char *procname)
 	log_proc = procname;
 }
 
+static void vlog(const char *, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 /* One write(2) per line so lines from several workers never interleave. */
 static void
 vlog(const char *level, int errnum, const char *fmt, va_list ap)
