@@ -7,4 +7,39 @@ struct req;
 /* api_health.c */
 void api_health(struct req *r);
 
+/* api_auth.c */
+void api_auth_register(struct req *r);
+void api_auth_login(struct req *r);
+void api_auth_logout(struct req *r);
+
+/* api_me.c */
+void api_me_get(struct req *r);
+void api_me_delete(struct req *r);
+void api_me_password(struct req *r);
+void api_me_key_create(struct req *r);
+void api_me_key_delete(struct req *r);
+
+/* api_admin.c */
+void api_admin_users_list(struct req *r);
+void api_admin_users_patch(struct req *r);
+void api_admin_usage(struct req *r);
+
+/* api_articles.c */
+void api_articles_list(struct req *r);
+void api_articles_create(struct req *r);
+void api_articles_get(struct req *r);
+void api_articles_update(struct req *r);
+void api_articles_delete(struct req *r);
+void api_articles_related(struct req *r);
+
+/* api_pipelines.c */
+void api_pipelines_list(struct req *r);
+void api_pipelines_start(struct req *r);
+void api_pipelines_get(struct req *r);
+void api_pipelines_end(struct req *r);
+
+/* api_usage.c */
+void api_usage_get(struct req *r);
+void api_usage_history(struct req *r);
+
 #endif

@@ -429,10 +429,16 @@ auth_request(struct req *r)
 			    "application/json", NULL);
 			return false;
 		}
-		if (!auth_check_token(cookie, u->id, &ver))
+		/* a dead session cookie is also removed from the browser */
+		if (!auth_check_token(cookie, u->id, &ver)) {
+			auth_clear_cookie(r);
 			return unauthorized(r, "invalid or expired session");
-		if ((e = repo_users_auth_token(u->id, ver, &u->admin)) != DB_OK)
+		}
+		if ((e = repo_users_auth_token(u->id, ver, &u->admin)) != DB_OK) {
+			if (e == DB_EMPTY)
+				auth_clear_cookie(r);
 			return lookup_failed(r, e);
+		}
 	} else
 		return unauthorized(r, "authentication required");
 	u->ok = true;

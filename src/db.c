@@ -145,6 +145,24 @@ db_ready(void)
 	return try_connect();
 }
 
+/*
+ * The server's message without its DETAIL: a check violation's detail
+ * quotes the failing row, hashes included, and rows never go to a log.
+ */
+const char *
+db_error_text(PGconn *c, PGresult *r)
+{
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	return m ? m : c ? PQerrorMessage(c) : "no connection";
+}
+
+static const char *
+primary(PGresult *r)
+{
+	return db_error_text(conn, r);
+}
+
 /* Classify a failed result; marks the connection down when it broke. */
 static enum db_status
 classify(const char *what, PGresult *r)
@@ -163,21 +181,20 @@ classify(const char *what, PGresult *r)
 		if (strcmp(state, "23503") == 0)
 			return DB_FOREIGN;
 		if (strcmp(state, "23514") == 0 || strncmp(state, "22", 2) == 0) {
-			log_warnx("%s: %s", what, PQresultErrorMessage(r));
+			log_warnx("%s: %s %s", what, state, primary(r));
 			return DB_CHECK;
 		}
 		if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 			return DB_RETRY;
 		/* admin shutdown, crash recovery, cannot connect now */
 		if (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0) {
-			log_warnx("%s: %s", what, PQresultErrorMessage(r));
+			log_warnx("%s: %s %s", what, state, primary(r));
 			up = false;
 			next_try_ms = 0;
 			return DB_DOWN;
 		}
 	}
-	log_warnx("%s: %s%s", what, state ? state : "", r ?
-	    PQresultErrorMessage(r) : PQerrorMessage(conn));
+	log_warnx("%s: %s %s", what, state ? state : "-", primary(r));
 	return DB_ERROR;
 }
 

@@ -63,6 +63,12 @@ void db_rollback(void);
 /* A connection for one-shot commands (migrate, create-admin), or NULL. */
 PGconn *db_connect_once(const char *conninfo);
 
+/*
+ * What to log of a failed result: the server's primary message, never its
+ * DETAIL (a check violation's detail quotes the row, hashes included).
+ */
+const char *db_error_text(PGconn *c, PGresult *r);
+
 /* The worker's connection (for tests and health), or NULL. */
 PGconn *db_conn(void);
 

@@ -5,14 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_users.h"
 #include "config.h"
 #include "log.h"
 #include "migrate.h"
+#include "router.h"
 #include "server.h"
 
 static int cmd_serve(int, char **);
 static int cmd_migrate(int, char **);
 static int cmd_check_config(int, char **);
+static int cmd_routes(int, char **);
 
 /* The subcommands: name, what it needs, what it does. */
 static const struct command {
@@ -27,6 +30,12 @@ static const struct command {
 	  "migrate [--status]          apply pending schema migrations, or list them" },
 	{ "check-config", cmd_check_config, false,
 	  "check-config                validate the configuration and print it" },
+	{ "create-admin", cmd_create_admin, false,
+	  "create-admin --email E      create or promote an admin (password on stdin)" },
+	{ "create-user", cmd_create_user, false,
+	  "create-user --email E       create a user (password on stdin)" },
+	/* hidden (no usage line): the route table, for t/openapi.t */
+	{ "routes", cmd_routes, false, NULL },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -39,7 +48,8 @@ usage(FILE *f)
 	fprintf(f, "usage: blogposter [--env-file PATH] COMMAND [ARGS]\n"
 	    "       blogposter --version | --help\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %s\n", commands[i].usage);
+		if (commands[i].usage != NULL)
+			fprintf(f, "  %s\n", commands[i].usage);
 	fprintf(f, "\nConfiguration comes from the environment and from the env "
 	    "file\n(--env-file PATH, or ./.env when present); the environment "
 	    "wins.\n");
@@ -79,6 +89,24 @@ cmd_check_config(int argc, char **argv)
 	(void)argv;
 	config_dump();
 	return 0;
+}
+
+/* Print "METHOD PATTERN" for every route of the route table. */
+static int
+cmd_routes(int argc, char **argv)
+{
+	const struct route *t;
+	size_t i, n;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: blogposter routes\n");
+		return 2;
+	}
+	t = router_table(&n);
+	for (i = 0; i < n; i++)
+		printf("%s %s\n", t[i].method, t[i].pattern);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int

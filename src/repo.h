@@ -24,4 +24,191 @@ extern const struct stmt_table repo_users_table;
 enum db_status repo_users_auth_token(const char *id, int64_t ver, bool *admin);
 enum db_status repo_users_auth_key(const char *key, char id[37], bool *admin);
 
+/*
+ * Accounts (api_auth.c, api_me.c, api_admin.c, cmd_users.c).  Those taking
+ * a PGconn run on that one-shot connection (the operator commands) or, when
+ * it is NULL, on the worker's.  DB_EMPTY: no such user; DB_UNIQUE (create):
+ * the email is taken.  Users come back in *u (struct user, user.h).
+ */
+struct cursor;
+struct month_usage;
+struct usage;
+struct user;
+struct user_patch;
+enum db_status repo_users_create(PGconn *c, const char *email,
+    const char *hash, bool admin, const char *key, const char *prefix,
+    struct user *u);
+enum db_status repo_users_by_email(PGconn *c, const char *email,
+    struct user *u);
+enum db_status repo_users_by_id(const char *id, struct user *u);
+/* Make email an active admin; a non-NULL hash also sets the password. */
+enum db_status repo_users_promote(PGconn *c, const char *email,
+    const char *hash, struct user *u);
+/* Replace old_hash by new_hash unless the password changed meanwhile. */
+enum db_status repo_users_rehash(const char *id, const char *old_hash,
+    const char *new_hash);
+/* Revoke every token of the user. */
+enum db_status repo_users_bump_version(const char *id);
+/* New password (and token version *ver) if old_hash is still current. */
+enum db_status repo_users_set_password(const char *id, const char *old_hash,
+    const char *new_hash, int64_t *ver);
+enum db_status repo_users_set_key(const char *id, const char *key,
+    const char *prefix);
+enum db_status repo_users_clear_key(const char *id);
+/* Delete the user and all it owns, unless it is the last active admin. */
+enum db_status repo_users_delete(const char *id, bool *last_admin);
+/* Newest first, email containing q, after cursor; each row to each(). */
+enum db_status repo_users_list(const char *q, const struct cursor *cur,
+    int64_t limit,
+    void (*each)(void *, const struct user *, const struct usage *),
+    void *arg);
+/* As admin actor (*actor_ok false when actor no longer is one). */
+enum db_status repo_users_patch(const char *actor, const char *id,
+    const struct user_patch *p, bool *actor_ok, struct user *u);
+/* Usage of the month starting at month_date ("YYYY-MM-01"), by cost. */
+enum db_status repo_users_usage_month(const char *month_date,
+    void (*each)(void *, const struct month_usage *), void *arg,
+    struct month_usage *totals);
+
+/* repo_articles.c: always the caller's own articles (user_id in every WHERE). */
+extern const struct stmt_table repo_articles_table;
+
+struct cursor;
+
+/* The writable fields of an article, in the order of api_articles.c's table. */
+enum article_field {
+	AF_TITLE,
+	AF_SLUG,
+	AF_CONTENT_MARKDOWN,
+	AF_CONTENT_HTML,
+	AF_META_DESCRIPTION,
+	AF_PRIMARY_KEYWORD,
+	AF_SEO_SCORE,
+	AF_STATUS,
+	AF_WP_POST_ID,
+	AF_WP_URL,
+	AF_EMBEDDING,		/* '[x1,...]' text, for bp_embedding_in() */
+	AF__MAX
+};
+
+/* Validated input: bit (1 << AF_x) of mask set when the field was given. */
+struct article_in {
+	unsigned	 mask;
+	const char	*v[AF__MAX];	/* NULL: SQL NULL */
+};
+
+/*
+ * One row of an articles result, pointing into the PGresult (valid until
+ * it is cleared); NULL for SQL NULL.  Lists leave the contents NULL.
+ */
+struct article_row {
+	const char	*id, *title, *slug, *content_markdown, *content_html,
+			*meta_description, *primary_keyword, *seo_score, *status,
+			*wp_post_id, *wp_url, *created_at, *updated_at;
+	const char	*cursor_us;	/* created_at, microseconds since the epoch */
+	const char	*distance;	/* related articles only */
+	bool		 has_embedding;
+};
+
+void repo_articles_row(PGresult *res, int i, struct article_row *a);
+/* Newest first, at most limit rows after the cursor, optionally one status. */
+enum db_status repo_articles_list(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, PGresult **res);
+enum db_status repo_articles_get(const char *user, const char *id,
+    PGresult **res);
+/*
+ * Insert; without AF_SLUG in mask the slug is made from slug_base with the
+ * first free suffix.  DB_UNIQUE: the explicit slug is taken (or, without
+ * one, the free slug found was taken meanwhile: call again).
+ */
+enum db_status repo_articles_create(const char *user, const char *slug_base,
+    const struct article_in *in, PGresult **res);
+/* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
+enum db_status repo_articles_update(const char *user, const char *id,
+    const struct article_in *in, PGresult **res);
+/* DB_EMPTY: no such article. */
+enum db_status repo_articles_delete(const char *user, const char *id);
+/*
+ * The caller's other articles nearest to id by cosine distance.  DB_EMPTY:
+ * no such article; otherwise one row per neighbour, or a single row with
+ * a NULL id when there is none (no embedding).
+ */
+enum db_status repo_articles_related(const char *user, const char *id,
+    int64_t limit, PGresult **res);
+
+/* repo_pipelines.c: always the caller's own runs. */
+extern const struct stmt_table repo_pipelines_table;
+
+struct pipeline_row {
+	const char	*id, *article_id, *status, *estimated_cost, *total_cost,
+			*started_at, *completed_at, *error_message;
+	const char	*cursor_us;	/* started_at, microseconds since the epoch */
+};
+
+/* The row's pipeline columns start at column col0. */
+void repo_pipelines_row(PGresult *res, int i, int col0, struct pipeline_row *p);
+enum db_status repo_pipelines_list(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, PGresult **res);
+enum db_status repo_pipelines_get(const char *user, const char *id,
+    PGresult **res);
+/*
+ * Inside a transaction: lock the user's row, which serialises every start
+ * and end of that user's runs.  DB_EMPTY: the user is gone.
+ */
+enum db_status repo_pipelines_lock_user(const char *user);
+
+/* The limit check of a start, money as numeric text. */
+struct pipeline_start {
+	bool	 article_ok, cost_ok, articles_ok, started;
+	char	 used_cost[24], max_cost[24], remaining_cost[24];
+	int64_t	 used_articles, max_articles, remaining_articles;
+};
+/*
+ * Check the limits and insert a running pipeline when they allow it, in
+ * one statement (after repo_pipelines_lock_user).  On DB_OK st says what
+ * happened; when st->started, the pipeline's columns start at column
+ * PIPELINE_START_COL0 of row 0 of *res.
+ */
+#define PIPELINE_START_COL0 10
+enum db_status repo_pipelines_start(const char *user, const char *article_id,
+    const char *estimate, struct pipeline_start *st, PGresult **res);
+/*
+ * End a running pipeline and add its cost (and, completed, one article) to
+ * the usage of the current UTC month, in one statement.  DB_EMPTY: no such
+ * pipeline; *ended false: it was not running.  The pipeline's columns
+ * start at column 1.  DB_FOREIGN: article_id is not one of the user's.
+ */
+enum db_status repo_pipelines_end(const char *user, const char *id,
+    const char *status, const char *total_cost, bool set_article,
+    const char *article_id, const char *error_message, bool *ended,
+    PGresult **res);
+
+/* repo_usage.c */
+extern const struct stmt_table repo_usage_table;
+
+struct usage;
+/* This UTC month's usage and limits of user (see usage.h). */
+enum db_status repo_usage_current(const char *user, struct usage *u);
+/* Months with use, newest first, the last months months: month, articles, cost. */
+enum db_status repo_usage_history(const char *user, int64_t months,
+    PGresult **res);
+
+/* repo_idempotency.c */
+extern const struct stmt_table repo_idempotency_table;
+
+enum idem_claim {
+	IDEM_CLAIMED,	/* new (or expired) key: go on, then store the answer */
+	IDEM_REPLAY,	/* answered before: *res columns 2..4 are status, body, headers */
+	IDEM_MISMATCH,	/* the key was used for another request */
+};
+/*
+ * Inside the transaction of the create: claim key for user, or wait for a
+ * concurrent holder of it and read its stored answer.  request is what
+ * makes two requests the same (method, path, body).
+ */
+enum db_status repo_idem_claim(const char *user, const char *key,
+    const char *request, enum idem_claim *out, PGresult **res);
+enum db_status repo_idem_store(const char *user, const char *key, int status,
+    const char *body, const char *headers);
+
 #endif

@@ -20,6 +20,10 @@ const struct stmt_table repo_meta_table = { stmts, META__MAX };
 const struct stmt_table *const repo_tables[] = {
 	&repo_meta_table,
 	&repo_users_table,
+	&repo_articles_table,
+	&repo_pipelines_table,
+	&repo_usage_table,
+	&repo_idempotency_table,
 	NULL
 };
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "log.h"
 #include "repo_migrations.h"
 #include "util.h"
@@ -21,8 +22,7 @@ ok_cmd(PGconn *c, PGresult *r, const char *what)
 	if (PQresultStatus(r) == PGRES_COMMAND_OK ||
 	    PQresultStatus(r) == PGRES_TUPLES_OK)
 		return true;
-	log_warnx("%s: %s", what, PQresultErrorMessage(r) ?
-	    PQresultErrorMessage(r) : PQerrorMessage(c));
+	log_warnx("%s: %s", what, db_error_text(c, r));
 	return false;
 }
 

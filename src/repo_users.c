@@ -1,14 +1,93 @@
-/* repo_users.c - the users table. */
+/*
+ * repo_users.c - the users table: the authenticated-user checks, the
+ * account endpoints, the administration of users, and the operator
+ * commands (create-admin, create-user).
+ *
+ * The operator commands run on a one-shot connection: the functions that
+ * take a PGconn run there when it is not NULL (PQexecParams with the same
+ * SQL as the prepared statement), and on the worker's prepared statement
+ * when it is NULL.
+ */
 #include "autoconf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "cursor.h"
+#include "log.h"
 #include "repo.h"
+#include "usage.h"
+#include "user.h"
+#include "util.h"
+
+/* The API's user object; read back by name in fill_user(). */
+#define USER_COLS \
+	"u.id AS u_id, u.email AS u_email, u.role = 'admin' AS u_admin," \
+	" u.is_active AS u_active," \
+	" to_char(u.created_at AT TIME ZONE 'UTC'," \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS u_created," \
+	" (extract(epoch FROM u.created_at) * 1000000)::int8 AS u_created_us," \
+	" u.api_key_prefix AS u_key_prefix," \
+	" u.max_monthly_cost::text AS u_max_cost," \
+	" u.max_articles_per_month AS u_max_articles"
+
+/* What a password check and a new token need besides. */
+#define SECRET_COLS \
+	"u.token_version AS u_ver, u.password_hash AS u_hash"
+
+/*
+ * This month's usage of user u, as GET /usage shows it (API.md, Usage;
+ * the same rule as repo_usage.c's usage_current, for a whole list):
+ * $1 the default cost limit, $2 the default article limit, $3
+ * PIPELINE_TIMEOUT_MINUTES.  Runs still running within the timeout are
+ * "in progress" and reserve their estimate; remaining never goes below 0.
+ */
+#define USAGE_COLS \
+	"to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM') AS g_month," \
+	" coalesce(au.articles_generated, 0) AS g_articles," \
+	" ip.n AS g_in_progress," \
+	" coalesce(au.total_cost, 0)::numeric(14,4)::text AS g_cost," \
+	" coalesce(u.max_monthly_cost, $1::numeric)::numeric(14,4)::text" \
+	" AS g_max_cost," \
+	" coalesce(u.max_articles_per_month, $2::integer) AS g_max_articles," \
+	" greatest(0, coalesce(u.max_monthly_cost, $1::numeric)" \
+	" - coalesce(au.total_cost, 0) - ip.reserved)::numeric(14,4)::text" \
+	" AS g_rem_cost," \
+	" greatest(0, coalesce(u.max_articles_per_month, $2::integer)" \
+	" - coalesce(au.articles_generated, 0) - ip.n) AS g_rem_articles"
+
+#define USAGE_JOIN \
+	" LEFT JOIN api_usage au ON au.user_id = u.id" \
+	" AND au.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date" \
+	" CROSS JOIN LATERAL (SELECT count(*) AS n," \
+	" coalesce(sum(p.estimated_cost), 0) AS reserved" \
+	" FROM pipelines p WHERE p.user_id = u.id AND p.status = 'running'" \
+	" AND p.started_at > now() - $3::integer * interval '1 minute') ip"
+
+/* Serialises the changes that could leave no active admin. */
+#define ADMIN_LOCK_KEY "726268"
 
 enum users_stmt {
 	USERS_AUTH_TOKEN,
 	USERS_AUTH_KEY,
+	USERS_CREATE,
+	USERS_BY_EMAIL,
+	USERS_BY_ID,
+	USERS_REHASH,
+	USERS_BUMP_VERSION,
+	USERS_SET_PASSWORD,
+	USERS_SET_KEY,
+	USERS_CLEAR_KEY,
+	USERS_ADMIN_LOCK,
+	USERS_LAST_ADMIN,
+	USERS_DELETE,
+	USERS_LIST,
+	USERS_IS_ADMIN,
+	USERS_PATCH,
+	USERS_USAGE_MONTH,
+	USERS_PROMOTE,
 	USERS__MAX
 };
 
@@ -19,6 +98,72 @@ static const struct stmt stmts[USERS__MAX] = {
 	{ "users_auth_key",	/* USERS_AUTH_KEY */
 	  "SELECT id, role = 'admin' FROM users"
 	  " WHERE api_key_hash = sha256(convert_to($1, 'UTF8')) AND is_active", 1 },
+	{ "users_create",	/* USERS_CREATE */
+	  "INSERT INTO users AS u"
+	  " (email, password_hash, role, api_key_hash, api_key_prefix)"
+	  " VALUES (lower($1), $2, $3, sha256(convert_to($4, 'UTF8')), $5)"
+	  " RETURNING " USER_COLS ", " SECRET_COLS, 5 },
+	{ "users_by_email",	/* USERS_BY_EMAIL */
+	  "SELECT " USER_COLS ", " SECRET_COLS
+	  " FROM users u WHERE u.email = lower($1)", 1 },
+	{ "users_by_id",	/* USERS_BY_ID */
+	  "SELECT " USER_COLS ", " SECRET_COLS
+	  " FROM users u WHERE u.id = $1::uuid", 1 },
+	{ "users_rehash",	/* USERS_REHASH */
+	  "UPDATE users SET password_hash = $2"
+	  " WHERE id = $1::uuid AND password_hash = $3", 3 },
+	{ "users_bump_version",	/* USERS_BUMP_VERSION */
+	  "UPDATE users SET token_version = token_version + 1"
+	  " WHERE id = $1::uuid RETURNING token_version", 1 },
+	{ "users_set_password",	/* USERS_SET_PASSWORD */
+	  "UPDATE users SET password_hash = $2, token_version = token_version + 1"
+	  " WHERE id = $1::uuid AND password_hash = $3 RETURNING token_version", 3 },
+	{ "users_set_key",	/* USERS_SET_KEY */
+	  "UPDATE users SET api_key_hash = sha256(convert_to($2, 'UTF8')),"
+	  " api_key_prefix = $3 WHERE id = $1::uuid RETURNING api_key_prefix", 3 },
+	{ "users_clear_key",	/* USERS_CLEAR_KEY */
+	  "UPDATE users SET api_key_hash = NULL, api_key_prefix = NULL"
+	  " WHERE id = $1::uuid", 1 },
+	{ "users_admin_lock",	/* USERS_ADMIN_LOCK */
+	  "SELECT pg_advisory_xact_lock(" ADMIN_LOCK_KEY ")", 0 },
+	{ "users_last_admin",	/* USERS_LAST_ADMIN */
+	  "SELECT u.role = 'admin' AND u.is_active AND NOT EXISTS"
+	  " (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.is_active"
+	  " AND o.id <> u.id) FROM users u WHERE u.id = $1::uuid", 1 },
+	{ "users_delete",	/* USERS_DELETE */
+	  "DELETE FROM users WHERE id = $1::uuid", 1 },
+	{ "users_list",		/* USERS_LIST */
+	  "SELECT " USER_COLS ", " USAGE_COLS " FROM users u" USAGE_JOIN
+	  " WHERE strpos(u.email, lower($4)) > 0"
+	  " AND ($5::timestamptz IS NULL"
+	  " OR (u.created_at, u.id) < ($5::timestamptz, $6::uuid))"
+	  " ORDER BY u.created_at DESC, u.id DESC LIMIT $7::integer", 7 },
+	{ "users_is_admin",	/* USERS_IS_ADMIN */
+	  "SELECT 1 FROM users"
+	  " WHERE id = $1::uuid AND role = 'admin' AND is_active", 1 },
+	{ "users_patch",	/* USERS_PATCH */
+	  "UPDATE users AS u SET is_active = coalesce($2::boolean, u.is_active),"
+	  " role = coalesce($3, u.role),"
+	  " max_monthly_cost = CASE WHEN $4::boolean THEN $5::numeric"
+	  " ELSE u.max_monthly_cost END,"
+	  " max_articles_per_month = CASE WHEN $6::boolean THEN $7::integer"
+	  " ELSE u.max_articles_per_month END"
+	  " WHERE u.id = $1::uuid RETURNING " USER_COLS, 7 },
+	{ "users_usage_month",	/* USERS_USAGE_MONTH */
+	  "SELECT a.user_id AS m_user, u.email AS m_email,"
+	  " a.articles_generated AS m_articles,"
+	  " a.total_cost::numeric(20,4)::text AS m_cost,"
+	  " sum(a.articles_generated) OVER () AS m_total_articles,"
+	  " (sum(a.total_cost) OVER ())::numeric(20,4)::text AS m_total_cost"
+	  " FROM api_usage a JOIN users u ON u.id = a.user_id"
+	  " WHERE a.month = $1::date"
+	  " ORDER BY a.total_cost DESC, a.articles_generated DESC, u.email", 1 },
+	{ "users_promote",	/* USERS_PROMOTE */
+	  "UPDATE users AS u SET role = 'admin', is_active = true,"
+	  " password_hash = coalesce($2, u.password_hash),"
+	  " token_version = u.token_version"
+	  " + CASE WHEN $2 IS NULL THEN 0 ELSE 1 END"
+	  " WHERE u.email = lower($1) RETURNING " USER_COLS ", " SECRET_COLS, 2 },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
@@ -55,6 +200,408 @@ repo_users_auth_key(const char *key, char id[37], bool *admin)
 	strncpy(id, PQgetvalue(r, 0, 0), 36);
 	id[36] = '\0';
 	*admin = PQgetvalue(r, 0, 1)[0] == 't';
+	PQclear(r);
+	return DB_OK;
+}
+
+/*
+ * Run statement s on one-shot connection c, or on the worker's prepared
+ * statement when c is NULL.  Same contract as db_exec: *res is set on
+ * DB_OK and DB_EMPTY only; errors are logged here.
+ */
+static enum db_status
+run(PGconn *c, const struct stmt *s, const char *const *params,
+    PGresult **res)
+{
+	PGresult *r;
+	ExecStatusType st;
+	const char *state;
+	enum db_status e = DB_ERROR;
+
+	if (c == NULL)
+		return db_exec(s, params, res);
+	*res = NULL;
+	r = PQexecParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		*res = r;
+		return st == PGRES_TUPLES_OK && PQntuples(r) == 0 ?
+		    DB_EMPTY : DB_OK;
+	}
+	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (PQstatus(c) != CONNECTION_OK)
+		e = DB_DOWN;
+	else if (state != NULL && strcmp(state, "23505") == 0)
+		e = DB_UNIQUE;
+	if (e != DB_UNIQUE)
+		log_warnx("%s: %s", s->name, db_error_text(c, r));
+	PQclear(r);
+	return e;
+}
+
+/* Copy column name of row i into dst (size n); "" when NULL. */
+static void
+col_copy(PGresult *r, int i, const char *name, char *dst, size_t n)
+{
+	int f = PQfnumber(r, name);
+
+	dst[0] = '\0';
+	if (f < 0 || PQgetisnull(r, i, f))
+		return;
+	snprintf(dst, n, "%s", PQgetvalue(r, i, f));
+}
+
+/* Integer column name of row i; def when NULL or absent. */
+static int64_t
+col_int(PGresult *r, int i, const char *name, int64_t def)
+{
+	int f = PQfnumber(r, name);
+	int64_t v;
+
+	if (f < 0 || PQgetisnull(r, i, f) ||
+	    !parse_int64(PQgetvalue(r, i, f), INT64_MIN, INT64_MAX, &v))
+		return def;
+	return v;
+}
+
+static bool
+col_bool(PGresult *r, int i, const char *name)
+{
+	int f = PQfnumber(r, name);
+
+	return f >= 0 && !PQgetisnull(r, i, f) && PQgetvalue(r, i, f)[0] == 't';
+}
+
+/* The USER_COLS (and SECRET_COLS, when selected) of row i. */
+static void
+fill_user(PGresult *r, int i, struct user *u)
+{
+	memset(u, 0, sizeof(*u));
+	col_copy(r, i, "u_id", u->id, sizeof(u->id));
+	col_copy(r, i, "u_email", u->email, sizeof(u->email));
+	u->admin = col_bool(r, i, "u_admin");
+	u->is_active = col_bool(r, i, "u_active");
+	col_copy(r, i, "u_created", u->created_at, sizeof(u->created_at));
+	col_copy(r, i, "u_created_us", u->created_us, sizeof(u->created_us));
+	col_copy(r, i, "u_key_prefix", u->api_key_prefix,
+	    sizeof(u->api_key_prefix));
+	col_copy(r, i, "u_max_cost", u->max_monthly_cost,
+	    sizeof(u->max_monthly_cost));
+	u->max_articles = col_int(r, i, "u_max_articles", -1);
+	u->token_version = col_int(r, i, "u_ver", 0);
+	col_copy(r, i, "u_hash", u->password_hash, sizeof(u->password_hash));
+}
+
+/* The USAGE_COLS of row i. */
+static void
+fill_usage(PGresult *r, int i, struct usage *g)
+{
+	memset(g, 0, sizeof(*g));
+	col_copy(r, i, "g_month", g->month, sizeof(g->month));
+	g->articles_generated = col_int(r, i, "g_articles", 0);
+	g->articles_in_progress = col_int(r, i, "g_in_progress", 0);
+	col_copy(r, i, "g_cost", g->total_cost, sizeof(g->total_cost));
+	col_copy(r, i, "g_max_cost", g->max_monthly_cost,
+	    sizeof(g->max_monthly_cost));
+	g->max_articles_per_month = col_int(r, i, "g_max_articles", 0);
+	col_copy(r, i, "g_rem_cost", g->remaining_cost,
+	    sizeof(g->remaining_cost));
+	g->remaining_articles = col_int(r, i, "g_rem_articles", 0);
+}
+
+/* Run a statement that returns one user row into *u. */
+static enum db_status
+one_user(PGconn *c, enum users_stmt which, const char *const *params,
+    struct user *u)
+{
+	PGresult *r;
+	enum db_status e;
+
+	if ((e = run(c, &stmts[which], params, &r)) == DB_OK)
+		fill_user(r, 0, u);
+	PQclear(r);
+	return e;
+}
+
+/* A statement without rows to read: DB_EMPTY when it changed none. */
+static enum db_status
+command(const struct stmt *s, const char *const *params)
+{
+	PGresult *r;
+	enum db_status e;
+
+	if ((e = db_exec(s, params, &r)) == DB_OK &&
+	    strcmp(PQcmdTuples(r), "0") == 0)
+		e = DB_EMPTY;
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+repo_users_create(PGconn *c, const char *email, const char *hash, bool admin,
+    const char *key, const char *prefix, struct user *u)
+{
+	const char *p[] = { email, hash, admin ? "admin" : "user", key, prefix };
+
+	return one_user(c, USERS_CREATE, p, u);
+}
+
+enum db_status
+repo_users_by_email(PGconn *c, const char *email, struct user *u)
+{
+	const char *p[] = { email };
+
+	return one_user(c, USERS_BY_EMAIL, p, u);
+}
+
+enum db_status
+repo_users_by_id(const char *id, struct user *u)
+{
+	const char *p[] = { id };
+
+	return one_user(NULL, USERS_BY_ID, p, u);
+}
+
+enum db_status
+repo_users_promote(PGconn *c, const char *email, const char *hash,
+    struct user *u)
+{
+	const char *p[] = { email, hash };
+
+	return one_user(c, USERS_PROMOTE, p, u);
+}
+
+enum db_status
+repo_users_rehash(const char *id, const char *old_hash, const char *new_hash)
+{
+	const char *p[] = { id, new_hash, old_hash };
+
+	return command(&stmts[USERS_REHASH], p);
+}
+
+enum db_status
+repo_users_bump_version(const char *id)
+{
+	const char *p[] = { id };
+
+	return command(&stmts[USERS_BUMP_VERSION], p);
+}
+
+enum db_status
+repo_users_set_password(const char *id, const char *old_hash,
+    const char *new_hash, int64_t *ver)
+{
+	const char *p[] = { id, new_hash, old_hash };
+	PGresult *r;
+	enum db_status e;
+
+	if ((e = db_exec(&stmts[USERS_SET_PASSWORD], p, &r)) == DB_OK)
+		*ver = col_int(r, 0, "token_version", 0);
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+repo_users_set_key(const char *id, const char *key, const char *prefix)
+{
+	const char *p[] = { id, key, prefix };
+	PGresult *r;
+	enum db_status e;
+
+	e = db_exec(&stmts[USERS_SET_KEY], p, &r);
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+repo_users_clear_key(const char *id)
+{
+	const char *p[] = { id };
+	PGresult *r;
+	enum db_status e;
+
+	/* no key to clear is fine: the user has none either way */
+	e = db_exec(&stmts[USERS_CLEAR_KEY], p, &r);
+	PQclear(r);
+	return e;
+}
+
+/* Take the admin lock inside the current transaction. */
+static enum db_status
+admin_lock(void)
+{
+	PGresult *r;
+	enum db_status e;
+
+	e = db_exec(&stmts[USERS_ADMIN_LOCK], NULL, &r);
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+repo_users_delete(const char *id, bool *last_admin)
+{
+	const char *p[] = { id };
+	PGresult *r = NULL;
+	enum db_status e;
+	int attempt;
+
+	*last_admin = false;
+	for (attempt = 0; attempt < 3; attempt++) {
+		if ((e = db_begin()) != DB_OK)
+			return e;
+		if ((e = admin_lock()) != DB_OK)
+			goto fail;
+		if ((e = db_exec(&stmts[USERS_LAST_ADMIN], p, &r)) != DB_OK)
+			goto fail;
+		*last_admin = PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		r = NULL;
+		if (*last_admin) {
+			db_rollback();
+			return DB_OK;
+		}
+		if ((e = command(&stmts[USERS_DELETE], p)) != DB_OK)
+			goto fail;
+		if ((e = db_commit()) == DB_OK)
+			return DB_OK;
+fail:
+		PQclear(r);
+		r = NULL;
+		db_rollback();
+		if (e != DB_RETRY)
+			return e;
+	}
+	return e;
+}
+
+enum db_status
+repo_users_list(const char *q, const struct cursor *cur, int64_t limit,
+    void (*each)(void *, const struct user *, const struct usage *),
+    void *arg)
+{
+	char tmo[24], dart[24], lim[24];
+	const char *p[7];
+	struct user *u;
+	struct usage g;
+	PGresult *r;
+	enum db_status e;
+	int i;
+
+	snprintf(dart, sizeof(dart), "%lld", (long long)cfg.max_articles);
+	snprintf(tmo, sizeof(tmo), "%lld", (long long)cfg.pipeline_timeout_min);
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	p[0] = cfg.max_monthly_cost;
+	p[1] = dart;
+	p[2] = tmo;
+	p[3] = q != NULL ? q : "";
+	p[4] = cur != NULL && cur->present ? cur->ts : NULL;
+	p[5] = cur != NULL && cur->present ? cur->id : NULL;
+	p[6] = lim;
+	if ((e = db_exec(&stmts[USERS_LIST], p, &r)) == DB_EMPTY) {
+		PQclear(r);
+		return DB_OK;
+	}
+	if (e != DB_OK)
+		return e;
+	u = xmalloc(sizeof(*u));
+	for (i = 0; i < PQntuples(r); i++) {
+		fill_user(r, i, u);
+		fill_usage(r, i, &g);
+		each(arg, u, &g);
+	}
+	free(u);
+	PQclear(r);
+	return DB_OK;
+}
+
+enum db_status
+repo_users_patch(const char *actor, const char *id,
+    const struct user_patch *pt, bool *actor_ok, struct user *u)
+{
+	const char *p[7];
+	PGresult *r = NULL;
+	enum db_status e;
+	char arts[24];
+	int attempt;
+
+	*actor_ok = true;
+	p[0] = id;
+	p[1] = pt->is_active < 0 ? NULL : pt->is_active ? "t" : "f";
+	p[2] = pt->role;
+	p[3] = pt->set_max_cost ? "t" : "f";
+	p[4] = pt->max_cost;
+	p[5] = pt->set_max_articles ? "t" : "f";
+	p[6] = NULL;
+	if (pt->set_max_articles && pt->max_articles >= 0) {
+		snprintf(arts, sizeof(arts), "%lld", (long long)pt->max_articles);
+		p[6] = arts;
+	}
+	for (attempt = 0; attempt < 3; attempt++) {
+		const char *ap[] = { actor };
+
+		if ((e = db_begin()) != DB_OK)
+			return e;
+		/* role and is_active changes take turns: one admin remains */
+		if ((e = admin_lock()) != DB_OK)
+			goto fail;
+		e = db_exec(&stmts[USERS_IS_ADMIN], ap, &r);
+		PQclear(r);
+		r = NULL;
+		if (e == DB_EMPTY) {
+			*actor_ok = false;
+			db_rollback();
+			return DB_OK;
+		}
+		if (e != DB_OK)
+			goto fail;
+		if ((e = db_exec(&stmts[USERS_PATCH], p, &r)) != DB_OK)
+			goto fail;
+		fill_user(r, 0, u);
+		PQclear(r);
+		r = NULL;
+		if ((e = db_commit()) == DB_OK)
+			return DB_OK;
+fail:
+		PQclear(r);
+		r = NULL;
+		db_rollback();
+		if (e != DB_RETRY)
+			return e;
+	}
+	return e;
+}
+
+enum db_status
+repo_users_usage_month(const char *month_date,
+    void (*each)(void *, const struct month_usage *), void *arg,
+    struct month_usage *totals)
+{
+	const char *p[] = { month_date };
+	struct month_usage m;
+	PGresult *r;
+	enum db_status e;
+	int i;
+
+	memset(totals, 0, sizeof(*totals));
+	snprintf(totals->total_cost, sizeof(totals->total_cost), "0.0000");
+	if ((e = db_exec(&stmts[USERS_USAGE_MONTH], p, &r)) == DB_EMPTY) {
+		PQclear(r);
+		return DB_OK;
+	}
+	if (e != DB_OK)
+		return e;
+	for (i = 0; i < PQntuples(r); i++) {
+		memset(&m, 0, sizeof(m));
+		col_copy(r, i, "m_user", m.user_id, sizeof(m.user_id));
+		col_copy(r, i, "m_email", m.email, sizeof(m.email));
+		m.articles_generated = col_int(r, i, "m_articles", 0);
+		col_copy(r, i, "m_cost", m.total_cost, sizeof(m.total_cost));
+		each(arg, &m);
+	}
+	totals->articles_generated = col_int(r, 0, "m_total_articles", 0);
+	col_copy(r, 0, "m_total_cost", totals->total_cost,
+	    sizeof(totals->total_cost));
 	PQclear(r);
 	return DB_OK;
 }

@@ -17,6 +17,54 @@
 
 static const struct route routes[] = {
 	{ "GET", "/api/v1/health", api_health, RF_NODB, "health" },
+	/* articles: api_articles.c */
+	{ "GET", "/api/v1/articles", api_articles_list, RF_AUTH,
+	  "articles_list" },
+	{ "POST", "/api/v1/articles", api_articles_create, RF_AUTH | RF_BODY,
+	  "articles_create" },
+	{ "GET", "/api/v1/articles/{id}", api_articles_get, RF_AUTH,
+	  "articles_get" },
+	{ "PATCH", "/api/v1/articles/{id}", api_articles_update,
+	  RF_AUTH | RF_BODY, "articles_update" },
+	{ "DELETE", "/api/v1/articles/{id}", api_articles_delete, RF_AUTH,
+	  "articles_delete" },
+	{ "GET", "/api/v1/articles/{id}/related", api_articles_related, RF_AUTH,
+	  "articles_related" },
+	/* pipelines: api_pipelines.c */
+	{ "GET", "/api/v1/pipelines", api_pipelines_list, RF_AUTH,
+	  "pipelines_list" },
+	{ "POST", "/api/v1/pipelines", api_pipelines_start, RF_AUTH | RF_BODY,
+	  "pipelines_start" },
+	{ "GET", "/api/v1/pipelines/{id}", api_pipelines_get, RF_AUTH,
+	  "pipelines_get" },
+	{ "PATCH", "/api/v1/pipelines/{id}", api_pipelines_end,
+	  RF_AUTH | RF_BODY, "pipelines_end" },
+	/* usage: api_usage.c */
+	{ "GET", "/api/v1/usage", api_usage_get, RF_AUTH, "usage_get" },
+	{ "GET", "/api/v1/usage/history", api_usage_history, RF_AUTH,
+	  "usage_history" },
+	/* accounts: api_auth.c, api_me.c */
+	{ "POST", "/api/v1/auth/register", api_auth_register, RF_BODY,
+	  "auth_register" },
+	{ "POST", "/api/v1/auth/login", api_auth_login, RF_BODY, "auth_login" },
+	{ "POST", "/api/v1/auth/logout", api_auth_logout, RF_AUTH,
+	  "auth_logout" },
+	{ "GET", "/api/v1/me", api_me_get, RF_AUTH, "me_get" },
+	{ "DELETE", "/api/v1/me", api_me_delete, RF_AUTH | RF_BODY,
+	  "me_delete" },
+	{ "PUT", "/api/v1/me/password", api_me_password, RF_AUTH | RF_BODY,
+	  "me_password" },
+	{ "POST", "/api/v1/me/api-key", api_me_key_create, RF_AUTH,
+	  "me_api_key_create" },
+	{ "DELETE", "/api/v1/me/api-key", api_me_key_delete, RF_AUTH,
+	  "me_api_key_delete" },
+	/* administration: api_admin.c */
+	{ "GET", "/api/v1/admin/users", api_admin_users_list, RF_AUTH | RF_ADMIN,
+	  "admin_users_list" },
+	{ "PATCH", "/api/v1/admin/users/{id}", api_admin_users_patch,
+	  RF_AUTH | RF_ADMIN | RF_BODY, "admin_users_patch" },
+	{ "GET", "/api/v1/admin/usage", api_admin_usage, RF_AUTH | RF_ADMIN,
+	  "admin_usage" },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -1,6 +1,7 @@
 /* validate.c - the field-table validator for JSON request bodies. */
 #include "autoconf.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,9 +212,14 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 			if (et != json_type_int && et != json_type_double)
 				goto bad_elem;
 			d = json_object_get_double(e);
-			if (!isfinite(d) || fabs(d) > 3.4e38)
+			if (!isfinite(d) || fabs(d) > FLT_MAX)
 				goto bad_elem;
-			buf_printf(&b, "%s%.9g", i ? "," : "", d);
+			/*
+			 * Stored as real: write the float the server will keep
+			 * (a value too small for one is 0, not the underflow
+			 * error PostgreSQL would raise for its text).
+			 */
+			buf_printf(&b, "%s%.9g", i ? "," : "", (double)(float)d);
 		}
 		buf_addc(&b, ']');
 		o->s = req_strdup(r, b.data);

@@ -1,0 +1,435 @@
+/*
+ * api_articles.c - /api/v1/articles: the caller's own articles.
+ *
+ * Another user's article and an id that is not a UUID are both 404: the
+ * API never tells that someone else's resource exists.  The embedding is
+ * write-only; has_embedding says whether one is set.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "buf.h"
+#include "cursor.h"
+#include "db.h"
+#include "http.h"
+#include "idempotency.h"
+#include "repo.h"
+#include "slug.h"
+#include "util.h"
+#include "validate.h"
+
+#define LIST_DEFAULT	20
+#define LIST_MAX	100
+#define RELATED_DEFAULT	5
+#define RELATED_MAX	50
+#define TX_TRIES	3	/* a transaction that hit a deadlock or 40001 */
+#define SLUG_TRIES	10	/* a free slug taken by a concurrent insert */
+#define CONTENT_MAX	INT32_MAX	/* the body limit is the real bound */
+#define WP_URL_MAX	2048
+
+static const char *const statuses[] = {
+	"draft", "scheduled", "published", "archived", NULL
+};
+
+/* The writable fields, in enum article_field order (repo.h). */
+#define ARTICLE_FIELDS(title_required) {				\
+	{ "title", FT_STRING, title_required, false, 1, 500, NULL },	\
+	{ "slug", FT_SLUG, false, false, 1, SLUG_MAX, NULL },		\
+	{ "content_markdown", FT_STRING, false, true, 0, CONTENT_MAX, NULL }, \
+	{ "content_html", FT_STRING, false, true, 0, CONTENT_MAX, NULL }, \
+	{ "meta_description", FT_STRING, false, true, 0, 320, NULL },	\
+	{ "primary_keyword", FT_STRING, false, true, 0, 100, NULL },	\
+	{ "seo_score", FT_NUMBER, false, true, 0, 100, NULL },		\
+	{ "status", FT_ENUM, false, false, 0, 0, statuses },		\
+	{ "wp_post_id", FT_INT, false, true, INT64_MIN, INT64_MAX, NULL }, \
+	{ "wp_url", FT_URL, false, true, 0, WP_URL_MAX, NULL },		\
+	{ "embedding", FT_EMBEDDING, false, true, 0, 0, NULL },		\
+}
+
+static const struct field create_fields[AF__MAX] = ARTICLE_FIELDS(true);
+static const struct field update_fields[AF__MAX] = ARTICLE_FIELDS(false);
+
+/* Cut b back to len bytes (an attempt that is done again). */
+static void
+buf_cut(struct buf *b, size_t len)
+{
+	if (b->data == NULL || len > b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+/* The answer to a failed repository call. */
+static void
+db_failed(struct req *r, enum db_status e)
+{
+	if (e == DB_DOWN)
+		http_unavailable(r);
+	else
+		http_internal(r);
+}
+
+/* The {id} of the path as a lower-case UUID; false: answered 404. */
+static bool
+path_id(struct req *r, char id[37])
+{
+	const char *p = r->params[0];
+
+	if (p == NULL || !is_uuid(p)) {
+		http_not_found(r);
+		return false;
+	}
+	for (int i = 0; i < 37; i++)
+		id[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') :
+		    p[i];
+	return true;
+}
+
+static void
+to_input(const struct fval *v, struct article_in *in)
+{
+	int f;
+
+	memset(in, 0, sizeof(*in));
+	for (f = 0; f < AF__MAX; f++) {
+		if (!v[f].present)
+			continue;
+		in->mask |= 1u << f;
+		if (v[f].is_null)
+			in->v[f] = NULL;
+		else if (f == AF_WP_POST_ID)
+			in->v[f] = NULL;	/* set by the caller: needs a buffer */
+		else
+			in->v[f] = v[f].s;
+	}
+}
+
+/* A float8 as PostgreSQL writes it, when it is also a JSON number. */
+static bool
+json_number(const char *s)
+{
+	if (s == NULL)
+		return false;
+	if (*s == '-')
+		s++;
+	return *s >= '0' && *s <= '9';
+}
+
+/* One article; full adds the contents. */
+static void
+article_write(struct jw *w, const struct article_row *a, bool full)
+{
+	jw_obj(w);
+	jw_kstr(w, "id", a->id);
+	jw_kstr(w, "title", a->title);
+	jw_kstr(w, "slug", a->slug);
+	if (full) {
+		jw_kstr(w, "content_markdown", a->content_markdown);
+		jw_kstr(w, "content_html", a->content_html);
+	}
+	jw_kstr(w, "meta_description", a->meta_description);
+	jw_kstr(w, "primary_keyword", a->primary_keyword);
+	jw_kraw(w, "seo_score", json_number(a->seo_score) ? a->seo_score : NULL);
+	jw_kstr(w, "status", a->status);
+	jw_kraw(w, "wp_post_id", a->wp_post_id);
+	jw_kstr(w, "wp_url", a->wp_url);
+	jw_kbool(w, "has_embedding", a->has_embedding);
+	jw_kstr(w, "created_at", a->created_at);
+	jw_kstr(w, "updated_at", a->updated_at);
+	if (a->distance != NULL)
+		jw_kraw(w, "distance", a->distance);
+	jw_end(w, '}');
+}
+
+/* Answer 200 (or status) with the full article of row 0 of res. */
+static void
+answer_article(struct req *r, PGresult *res, int status)
+{
+	struct article_row a;
+	struct jw w;
+
+	repo_articles_row(res, 0, &a);
+	jw_init(&w, &r->out);
+	article_write(&w, &a, true);
+	http_status(r, status);
+}
+
+/* ?status=: NULL when absent; false when answered 400. */
+static bool
+status_param(struct req *r, const char *const *choices, const char **out)
+{
+	bool bad;
+	const char *v = http_query(r, "status", &bad);
+	const char *const *c;
+	struct buf b;
+
+	*out = NULL;
+	if (bad)
+		return false;
+	if (v == NULL)
+		return true;
+	for (c = choices; *c != NULL; c++)
+		if (strcmp(*c, v) == 0) {
+			*out = *c;
+			return true;
+		}
+	buf_init(&b);
+	buf_adds(&b, "status must be one of: ");
+	for (c = choices; *c != NULL; c++)
+		buf_printf(&b, "%s%s", c == choices ? "" : ", ", *c);
+	http_validation(r, "status", b.data);
+	buf_free(&b);
+	return false;
+}
+
+void
+api_articles_list(struct req *r)
+{
+	int64_t limit;
+	const char *status;
+	struct cursor c;
+	PGresult *res = NULL;
+	enum db_status e;
+	struct article_row a;
+	struct jw w;
+	int i, n;
+
+	if (!validate_limit(r, "limit", LIST_DEFAULT, LIST_MAX, &limit) ||
+	    !status_param(r, statuses, &status) || !cursor_param(r, &c))
+		return;
+	/* one row more than the page tells whether there is a next one */
+	e = repo_articles_list(r->user.id, status, &c, limit + 1, &res);
+	if (e != DB_OK && e != DB_EMPTY) {
+		db_failed(r, e);
+		return;
+	}
+	n = PQntuples(res);
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	jw_key(&w, "items");
+	jw_arr(&w);
+	for (i = 0; i < n && i < limit; i++) {
+		repo_articles_row(res, i, &a);
+		article_write(&w, &a, false);
+	}
+	jw_end(&w, ']');
+	jw_key(&w, "next_cursor");
+	if (n > limit) {
+		char next[CURSOR_LEN + 1];
+
+		repo_articles_row(res, (int)limit - 1, &a);
+		if (cursor_encode(a.cursor_us, a.id, next))
+			jw_str(&w, next);
+		else
+			jw_null(&w);
+	} else
+		jw_null(&w);
+	jw_end(&w, '}');
+	PQclear(res);
+	http_status(r, 200);
+}
+
+/*
+ * One attempt at the create transaction.  DB_OK: answered (created,
+ * replayed, or refused) and the transaction is over; otherwise nothing is
+ * answered and the transaction rolled back.
+ */
+static enum db_status
+create_tx(struct req *r, const struct idem *k, const struct article_in *in,
+    const char *base)
+{
+	PGresult *res = NULL;
+	enum db_status e;
+	int tries;
+
+	if ((e = db_begin()) != DB_OK)
+		return e;
+	switch (idem_claim(r, k, &e)) {
+	case IDEM_GO:
+		break;
+	case IDEM_DONE:
+		db_rollback();
+		return DB_OK;
+	case IDEM_ERR:
+		goto fail;
+	}
+	for (tries = 0; tries < SLUG_TRIES; tries++) {
+		e = repo_articles_create(r->user.id, base, in, &res);
+		if (e != DB_UNIQUE || (in->mask & (1u << AF_SLUG)))
+			break;
+	}
+	if (e == DB_UNIQUE) {
+		db_rollback();
+		if (in->mask & (1u << AF_SLUG))
+			http_error(r, 409, "slug_taken", "you already have an "
+			    "article with this slug", "slug");
+		else
+			http_error(r, 409, "conflict", "no free slug found; "
+			    "retry", "slug");
+		return DB_OK;
+	}
+	if (e != DB_OK)
+		goto fail;
+	answer_article(r, res, 201);
+	http_header(r, "Location", "/api/v1/articles/%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if ((e = idem_store(r, k)) != DB_OK || (e = db_commit()) != DB_OK)
+		goto fail;
+	return DB_OK;
+fail:
+	db_rollback();
+	return e;
+}
+
+void
+api_articles_create(struct req *r)
+{
+	struct fval v[AF__MAX];
+	struct article_in in;
+	struct idem k;
+	char base[SLUG_MAX + 1], wp[24];
+	size_t hdrs0 = r->hdrs.len;
+	enum db_status e = DB_OK;
+	int tries;
+
+	if (!validate_body(r, create_fields, AF__MAX, v))
+		return;
+	to_input(v, &in);
+	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
+		snprintf(wp, sizeof(wp), "%lld", (long long)v[AF_WP_POST_ID].i);
+		in.v[AF_WP_POST_ID] = wp;
+	}
+	slug_from_title(in.v[AF_TITLE], base);
+	if (!idem_prepare(r, &k))
+		return;
+	for (tries = 0; tries < TX_TRIES; tries++) {
+		buf_cut(&r->out, 0);
+		buf_cut(&r->hdrs, hdrs0);
+		if ((e = create_tx(r, &k, &in, base)) != DB_RETRY)
+			break;
+	}
+	if (e != DB_OK) {
+		buf_cut(&r->hdrs, hdrs0);
+		db_failed(r, e);
+	}
+}
+
+void
+api_articles_get(struct req *r)
+{
+	char id[37];
+	PGresult *res;
+	enum db_status e;
+
+	if (!path_id(r, id))
+		return;
+	if ((e = repo_articles_get(r->user.id, id, &res)) == DB_EMPTY) {
+		http_not_found(r);
+		return;
+	}
+	if (e != DB_OK) {
+		db_failed(r, e);
+		return;
+	}
+	answer_article(r, res, 200);
+	PQclear(res);
+}
+
+void
+api_articles_update(struct req *r)
+{
+	char id[37], wp[24];
+	struct fval v[AF__MAX];
+	struct article_in in;
+	PGresult *res;
+	enum db_status e;
+
+	if (!path_id(r, id) || !validate_body(r, update_fields, AF__MAX, v))
+		return;
+	to_input(v, &in);
+	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
+		snprintf(wp, sizeof(wp), "%lld", (long long)v[AF_WP_POST_ID].i);
+		in.v[AF_WP_POST_ID] = wp;
+	}
+	/* nothing to change: the article as it is, updated_at untouched */
+	if (in.mask == 0)
+		e = repo_articles_get(r->user.id, id, &res);
+	else
+		e = repo_articles_update(r->user.id, id, &in, &res);
+	switch (e) {
+	case DB_OK:
+		answer_article(r, res, 200);
+		PQclear(res);
+		return;
+	case DB_EMPTY:
+		http_not_found(r);
+		return;
+	case DB_UNIQUE:
+		http_error(r, 409, "slug_taken", "you already have an article "
+		    "with this slug", "slug");
+		return;
+	default:
+		db_failed(r, e);
+		return;
+	}
+}
+
+void
+api_articles_delete(struct req *r)
+{
+	char id[37];
+	enum db_status e;
+
+	if (!path_id(r, id))
+		return;
+	if ((e = repo_articles_delete(r->user.id, id)) == DB_EMPTY)
+		http_not_found(r);
+	else if (e != DB_OK)
+		db_failed(r, e);
+	else
+		http_no_content(r);
+}
+
+void
+api_articles_related(struct req *r)
+{
+	char id[37];
+	int64_t limit;
+	PGresult *res;
+	enum db_status e;
+	struct article_row a;
+	struct jw w;
+	int i, n;
+
+	if (!path_id(r, id) ||
+	    !validate_limit(r, "limit", RELATED_DEFAULT, RELATED_MAX, &limit))
+		return;
+	if ((e = repo_articles_related(r->user.id, id, limit, &res)) ==
+	    DB_EMPTY) {
+		http_not_found(r);
+		return;
+	}
+	if (e != DB_OK) {
+		db_failed(r, e);
+		return;
+	}
+	n = PQntuples(res);
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	jw_key(&w, "items");
+	jw_arr(&w);
+	for (i = 0; i < n; i++) {
+		repo_articles_row(res, i, &a);
+		/* no neighbour (NULL row), or no distance: these sort last */
+		if (a.id == NULL || !json_number(a.distance))
+			break;
+		article_write(&w, &a, false);
+	}
+	jw_end(&w, ']');
+	jw_end(&w, '}');
+	PQclear(res);
+	http_status(r, 200);
+}

@@ -1,0 +1,451 @@
+/*
+ * api_pipelines.c - /api/v1/pipelines: runs of the article generator and
+ * the monthly limits they are held to.
+ *
+ * A start checks the limits and inserts the run in one statement, after
+ * locking the user's row in the same transaction (repo_pipelines.c says
+ * why that is atomic).  An end records the cost in the month it ends in,
+ * in the same transaction as the status change, and only a running
+ * pipeline can end: a retried end is a 409 and counts nothing twice.
+ * Both answers carry what is left of this month's limits.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "buf.h"
+#include "cursor.h"
+#include "db.h"
+#include "http.h"
+#include "idempotency.h"
+#include "repo.h"
+#include "usage.h"
+#include "util.h"
+#include "validate.h"
+
+#define LIST_DEFAULT	20
+#define LIST_MAX	100
+#define TX_TRIES	3
+#define ERROR_MESSAGE_MAX	10000
+
+static const char *const statuses[] = {
+	"running", "completed", "failed", NULL
+};
+static const char *const end_statuses[] = { "completed", "failed", NULL };
+
+enum start_field { SF_ARTICLE_ID, SF_ESTIMATED_COST, SF__MAX };
+static const struct field start_fields[SF__MAX] = {
+	{ "article_id", FT_UUID, false, true, 0, 0, NULL },
+	{ "estimated_cost", FT_MONEY, false, false, 0, 0, NULL },
+};
+
+enum end_field { EF_STATUS, EF_TOTAL_COST, EF_ARTICLE_ID, EF_ERROR_MESSAGE,
+	EF__MAX };
+static const struct field end_fields[EF__MAX] = {
+	{ "status", FT_ENUM, true, false, 0, 0, end_statuses },
+	{ "total_cost", FT_MONEY, false, false, 0, 0, NULL },
+	{ "article_id", FT_UUID, false, true, 0, 0, NULL },
+	{ "error_message", FT_STRING, false, false, 1, ERROR_MESSAGE_MAX, NULL },
+};
+
+static void
+buf_cut(struct buf *b, size_t len)
+{
+	if (b->data == NULL || len > b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+static void
+db_failed(struct req *r, enum db_status e)
+{
+	if (e == DB_DOWN)
+		http_unavailable(r);
+	else
+		http_internal(r);
+}
+
+static bool
+path_id(struct req *r, char id[37])
+{
+	const char *p = r->params[0];
+
+	if (p == NULL || !is_uuid(p)) {
+		http_not_found(r);
+		return false;
+	}
+	for (int i = 0; i < 37; i++)
+		id[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') :
+		    p[i];
+	return true;
+}
+
+static void
+pipeline_write(struct jw *w, const struct pipeline_row *p)
+{
+	jw_obj(w);
+	jw_kstr(w, "id", p->id);
+	jw_kstr(w, "article_id", p->article_id);
+	jw_kstr(w, "status", p->status);
+	jw_kstr(w, "estimated_cost", p->estimated_cost);
+	jw_kstr(w, "total_cost", p->total_cost);
+	jw_kstr(w, "started_at", p->started_at);
+	jw_kstr(w, "completed_at", p->completed_at);
+	jw_kstr(w, "error_message", p->error_message);
+	jw_end(w, '}');
+}
+
+static void
+answer_pipeline(struct req *r, PGresult *res, int col0, int status)
+{
+	struct pipeline_row p;
+	struct jw w;
+
+	repo_pipelines_row(res, 0, col0, &p);
+	buf_cut(&r->out, 0);
+	jw_init(&w, &r->out);
+	pipeline_write(&w, &p);
+	http_status(r, status);
+}
+
+static void
+remaining_headers(struct req *r, const char *cost, int64_t articles)
+{
+	http_header(r, "X-Usage-Remaining-Cost", "%s", cost);
+	http_header(r, "X-Usage-Remaining-Articles", "%lld", (long long)articles);
+}
+
+/* 402 usage_limit_exceeded with its details. */
+static void
+limit_exceeded(struct req *r, const struct pipeline_start *st)
+{
+	struct jw w;
+	bool cost = !st->cost_ok;
+
+	buf_cut(&r->out, 0);
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	jw_key(&w, "error");
+	jw_obj(&w);
+	jw_kstr(&w, "code", "usage_limit_exceeded");
+	jw_kstr(&w, "message", cost ?
+	    "this run would exceed the monthly cost limit" :
+	    "the monthly article limit is reached");
+	jw_key(&w, "details");
+	jw_obj(&w);
+	jw_kstr(&w, "limit", cost ? "monthly_cost" : "monthly_articles");
+	if (cost) {
+		jw_kstr(&w, "used", st->used_cost);
+		jw_kstr(&w, "max", st->max_cost);
+	} else {
+		jw_kint(&w, "used", st->used_articles);
+		jw_kint(&w, "max", st->max_articles);
+	}
+	jw_end(&w, '}');
+	jw_end(&w, '}');
+	jw_end(&w, '}');
+	http_status(r, 402);
+	remaining_headers(r, st->remaining_cost, st->remaining_articles);
+}
+
+/* One attempt at the start transaction; DB_OK: answered (see create_tx). */
+static enum db_status
+start_tx(struct req *r, const struct idem *k, const char *article_id,
+    const char *estimate)
+{
+	struct pipeline_start st;
+	PGresult *res = NULL;
+	enum db_status e;
+
+	if ((e = db_begin()) != DB_OK)
+		return e;
+	switch (idem_claim(r, k, &e)) {
+	case IDEM_GO:
+		break;
+	case IDEM_DONE:
+		db_rollback();
+		return DB_OK;
+	case IDEM_ERR:
+		goto fail;
+	}
+	if ((e = repo_pipelines_lock_user(r->user.id)) != DB_OK)
+		goto lock_fail;
+	e = repo_pipelines_start(r->user.id, article_id, estimate, &st, &res);
+	if (e == DB_FOREIGN) {
+		/* the article went away between the check and the insert */
+		db_rollback();
+		http_validation(r, "article_id", "article_id is not one of your "
+		    "articles");
+		return DB_OK;
+	}
+	if (e != DB_OK)
+		goto fail;
+	if (!st.started) {
+		PQclear(res);
+		db_rollback();
+		if (!st.article_ok)
+			http_validation(r, "article_id", "article_id is not one "
+			    "of your articles");
+		else
+			limit_exceeded(r, &st);
+		return DB_OK;
+	}
+	answer_pipeline(r, res, PIPELINE_START_COL0, 201);
+	http_header(r, "Location", "/api/v1/pipelines/%s",
+	    PQgetvalue(res, 0, PIPELINE_START_COL0));
+	remaining_headers(r, st.remaining_cost, st.remaining_articles);
+	PQclear(res);
+	if ((e = idem_store(r, k)) != DB_OK || (e = db_commit()) != DB_OK)
+		goto fail;
+	return DB_OK;
+lock_fail:
+	if (e == DB_EMPTY) {
+		/* the account was deleted since the credentials were checked */
+		db_rollback();
+		http_error(r, 401, "unauthorized", "the credentials are no "
+		    "longer valid", NULL);
+		return DB_OK;
+	}
+fail:
+	db_rollback();
+	return e;
+}
+
+void
+api_pipelines_start(struct req *r)
+{
+	struct fval v[SF__MAX];
+	struct idem k;
+	const char *article_id, *estimate;
+	size_t hdrs0 = r->hdrs.len;
+	enum db_status e = DB_OK;
+	int tries;
+
+	if (!validate_body(r, start_fields, SF__MAX, v) || !idem_prepare(r, &k))
+		return;
+	article_id = v[SF_ARTICLE_ID].present && !v[SF_ARTICLE_ID].is_null ?
+	    v[SF_ARTICLE_ID].s : NULL;
+	estimate = v[SF_ESTIMATED_COST].present ? v[SF_ESTIMATED_COST].s :
+	    "0.0000";
+	for (tries = 0; tries < TX_TRIES; tries++) {
+		buf_cut(&r->out, 0);
+		buf_cut(&r->hdrs, hdrs0);
+		if ((e = start_tx(r, &k, article_id, estimate)) != DB_RETRY)
+			break;
+	}
+	if (e != DB_OK) {
+		buf_cut(&r->hdrs, hdrs0);
+		db_failed(r, e);
+	}
+}
+
+/* The cross-field rules of an end; false when answered 400. */
+static bool
+end_body_ok(struct req *r, const struct fval *v)
+{
+	bool completed = strcmp(v[EF_STATUS].s, "completed") == 0;
+
+	if (completed) {
+		if (!v[EF_TOTAL_COST].present) {
+			http_validation(r, "total_cost", "total_cost is required "
+			    "when status is completed");
+			return false;
+		}
+		if (v[EF_ERROR_MESSAGE].present) {
+			http_validation(r, "error_message", "error_message is only "
+			    "for status failed");
+			return false;
+		}
+	} else {
+		if (!v[EF_ERROR_MESSAGE].present) {
+			http_validation(r, "error_message", "error_message is "
+			    "required when status is failed");
+			return false;
+		}
+		if (v[EF_ARTICLE_ID].present) {
+			http_validation(r, "article_id", "article_id is only for "
+			    "status completed");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One attempt at the end transaction; DB_OK: answered. */
+static enum db_status
+end_tx(struct req *r, const char *id, const struct fval *v)
+{
+	struct usage u;
+	PGresult *res = NULL;
+	enum db_status e;
+	bool ended;
+	const struct fval *art = &v[EF_ARTICLE_ID];
+
+	if ((e = db_begin()) != DB_OK)
+		return e;
+	if ((e = repo_pipelines_lock_user(r->user.id)) != DB_OK)
+		goto lock_fail;
+	e = repo_pipelines_end(r->user.id, id, v[EF_STATUS].s,
+	    v[EF_TOTAL_COST].present ? v[EF_TOTAL_COST].s : NULL,
+	    art->present, art->present && !art->is_null ? art->s : NULL,
+	    v[EF_ERROR_MESSAGE].present ? v[EF_ERROR_MESSAGE].s : NULL,
+	    &ended, &res);
+	if (e == DB_EMPTY) {
+		db_rollback();
+		http_not_found(r);
+		return DB_OK;
+	}
+	if (e == DB_FOREIGN) {
+		db_rollback();
+		http_validation(r, "article_id", "article_id is not one of your "
+		    "articles");
+		return DB_OK;
+	}
+	if (e != DB_OK)
+		goto fail;
+	if (!ended) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the pipeline is %s already: only a "
+		    "running pipeline can end", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		db_rollback();
+		http_error(r, 409, "invalid_transition", msg, NULL);
+		return DB_OK;
+	}
+	answer_pipeline(r, res, 1, 200);
+	PQclear(res);
+	if ((e = repo_usage_current(r->user.id, &u)) != DB_OK)
+		goto fail;
+	remaining_headers(r, u.remaining_cost, u.remaining_articles);
+	if ((e = db_commit()) != DB_OK)
+		goto fail;
+	return DB_OK;
+lock_fail:
+	if (e == DB_EMPTY) {
+		/* the account was deleted since the credentials were checked */
+		db_rollback();
+		http_error(r, 401, "unauthorized", "the credentials are no "
+		    "longer valid", NULL);
+		return DB_OK;
+	}
+fail:
+	db_rollback();
+	return e;
+}
+
+void
+api_pipelines_end(struct req *r)
+{
+	char id[37];
+	struct fval v[EF__MAX];
+	size_t hdrs0 = r->hdrs.len;
+	enum db_status e = DB_OK;
+	int tries;
+
+	if (!path_id(r, id) || !validate_body(r, end_fields, EF__MAX, v) ||
+	    !end_body_ok(r, v))
+		return;
+	for (tries = 0; tries < TX_TRIES; tries++) {
+		buf_cut(&r->out, 0);
+		buf_cut(&r->hdrs, hdrs0);
+		if ((e = end_tx(r, id, v)) != DB_RETRY)
+			break;
+	}
+	if (e != DB_OK) {
+		buf_cut(&r->hdrs, hdrs0);
+		db_failed(r, e);
+	}
+}
+
+static bool
+status_param(struct req *r, const char **out)
+{
+	bool bad;
+	const char *v = http_query(r, "status", &bad);
+	const char *const *c;
+
+	*out = NULL;
+	if (bad)
+		return false;
+	if (v == NULL)
+		return true;
+	for (c = statuses; *c != NULL; c++)
+		if (strcmp(*c, v) == 0) {
+			*out = *c;
+			return true;
+		}
+	http_validation(r, "status", "status must be one of: running, "
+	    "completed, failed");
+	return false;
+}
+
+void
+api_pipelines_list(struct req *r)
+{
+	int64_t limit;
+	const char *status;
+	struct cursor c;
+	PGresult *res = NULL;
+	enum db_status e;
+	struct pipeline_row p;
+	struct jw w;
+	int i, n;
+
+	if (!validate_limit(r, "limit", LIST_DEFAULT, LIST_MAX, &limit) ||
+	    !status_param(r, &status) || !cursor_param(r, &c))
+		return;
+	e = repo_pipelines_list(r->user.id, status, &c, limit + 1, &res);
+	if (e != DB_OK && e != DB_EMPTY) {
+		db_failed(r, e);
+		return;
+	}
+	n = PQntuples(res);
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	jw_key(&w, "items");
+	jw_arr(&w);
+	for (i = 0; i < n && i < limit; i++) {
+		repo_pipelines_row(res, i, 0, &p);
+		pipeline_write(&w, &p);
+	}
+	jw_end(&w, ']');
+	jw_key(&w, "next_cursor");
+	if (n > limit) {
+		char next[CURSOR_LEN + 1];
+
+		repo_pipelines_row(res, (int)limit - 1, 0, &p);
+		if (cursor_encode(p.cursor_us, p.id, next))
+			jw_str(&w, next);
+		else
+			jw_null(&w);
+	} else
+		jw_null(&w);
+	jw_end(&w, '}');
+	PQclear(res);
+	http_status(r, 200);
+}
+
+void
+api_pipelines_get(struct req *r)
+{
+	char id[37];
+	PGresult *res;
+	enum db_status e;
+
+	if (!path_id(r, id))
+		return;
+	if ((e = repo_pipelines_get(r->user.id, id, &res)) == DB_EMPTY) {
+		http_not_found(r);
+		return;
+	}
+	if (e != DB_OK) {
+		db_failed(r, e);
+		return;
+	}
+	answer_pipeline(r, res, 0, 200);
+	PQclear(res);
+}

@@ -1,0 +1,296 @@
+/*
+ * repo_articles.c - the articles table.
+ *
+ * Every statement carries the caller's user id in its WHERE clause.  Rows
+ * come back in one column layout (ARTICLE_COLS) so that one function,
+ * repo_articles_row(), reads them all; lists select NULL for the contents.
+ * Timestamps are formatted here (RFC 3339, UTC, no fraction) and the
+ * cursor key is created_at in microseconds since the epoch.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "repo.h"
+
+enum articles_stmt {
+	ART_LIST,
+	ART_LIST_STATUS,
+	ART_LIST_CURSOR,
+	ART_LIST_STATUS_CURSOR,
+	ART_GET,
+	ART_CREATE,
+	ART_CREATE_AUTO,
+	ART_UPDATE,
+	ART_DELETE,
+	ART_RELATED,
+	ART__MAX
+};
+
+/* Column numbers of ARTICLE_COLS. */
+enum article_col {
+	AC_ID, AC_TITLE, AC_SLUG, AC_CONTENT_MARKDOWN, AC_CONTENT_HTML,
+	AC_META_DESCRIPTION, AC_PRIMARY_KEYWORD, AC_SEO_SCORE, AC_STATUS,
+	AC_WP_POST_ID, AC_WP_URL, AC_HAS_EMBEDDING, AC_CREATED_AT,
+	AC_UPDATED_AT, AC_CURSOR, AC_DISTANCE
+};
+
+#define TS(c)	"to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* t: the table alias; content: the two content columns, or NULL, NULL. */
+#define ARTICLE_COLS_(t, content)					\
+	t ".id, " t ".title, " t ".slug, " content ", "			\
+	t ".meta_description, " t ".primary_keyword, " t ".seo_score, "	\
+	t ".status, " t ".wp_post_id, " t ".wp_url, "			\
+	t ".embedding IS NOT NULL, " TS(t ".created_at") ", "		\
+	TS(t ".updated_at") ", "					\
+	"(extract(epoch FROM " t ".created_at) * 1000000)::int8"
+#define ARTICLE_COLS(t)	\
+	ARTICLE_COLS_(t, t ".content_markdown, " t ".content_html")
+#define SUMMARY_COLS(t)	ARTICLE_COLS_(t, "NULL::text, NULL::text")
+
+/*
+ * The lists: newest first by (created_at, id), keyset from the cursor.
+ * Each variant matches an index exactly, so that the plan is an index scan
+ * that stops after limit rows whatever the page:
+ * articles_user_created_idx (user_id, created_at DESC, id DESC), and
+ * articles_user_status_created_idx with the status.
+ */
+#define LIST_HEAD	"SELECT " SUMMARY_COLS("a") " FROM articles a WHERE a.user_id = $1::uuid"
+#define LIST_TAIL	" ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int8"
+
+/*
+ * Both inserts take $1 the user, $2 the slug (ART_CREATE) or the base to
+ * make one from (ART_CREATE_AUTO), then $3..$12 the other writable fields
+ * in enum article_field order: title, contents, meta, keyword, score,
+ * status, wp id, url, embedding.
+ */
+#define INS_COLS							\
+	"(user_id, title, slug, content_markdown, content_html,"	\
+	" meta_description, primary_keyword, seo_score, status,"	\
+	" wp_post_id, wp_url, embedding)"
+#define INS_VALS							\
+	"$5, $6, $7, $8::float8, coalesce($9, 'draft'), $10::int8, $11,"	\
+	" bp_embedding_in($12)"
+
+static const struct stmt stmts[ART__MAX] = {
+	{ "articles_list",	/* ART_LIST */
+	  LIST_HEAD LIST_TAIL, 2 },
+	{ "articles_list_status",	/* ART_LIST_STATUS */
+	  LIST_HEAD " AND a.status = $3" LIST_TAIL, 3 },
+	{ "articles_list_cursor",	/* ART_LIST_CURSOR */
+	  LIST_HEAD " AND (a.created_at, a.id) < ($3::timestamptz, $4::uuid)"
+	  LIST_TAIL, 4 },
+	{ "articles_list_status_cursor",	/* ART_LIST_STATUS_CURSOR */
+	  LIST_HEAD " AND a.status = $3"
+	  " AND (a.created_at, a.id) < ($4::timestamptz, $5::uuid)"
+	  LIST_TAIL, 5 },
+	{ "articles_get",	/* ART_GET */
+	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2 },
+	{ "articles_create",	/* ART_CREATE: the slug is $2, as given */
+	  "INSERT INTO articles AS a " INS_COLS
+	  " VALUES ($1::uuid, $3, $2, $4, " INS_VALS ")"
+	  " ON CONFLICT (user_id, slug) DO NOTHING"
+	  " RETURNING " ARTICLE_COLS("a"), 12 },
+	/*
+	 * ART_CREATE_AUTO: the slug is the first of $2, $2-2, $2-3, ... that
+	 * the user does not have; the base is cut so that base-N keeps to 500
+	 * characters.  The candidates come from a set-returning function in a
+	 * target list, which is evaluated lazily: LIMIT 1 stops at the first
+	 * free one, each probed through articles_user_id_slug_key.  A
+	 * concurrent insert of the same slug makes ON CONFLICT skip the row:
+	 * the caller tries again and the next statement sees that slug.
+	 */
+	{ "articles_create_auto",	/* ART_CREATE_AUTO */
+	  "WITH c AS ("
+	  "  SELECT s.slug FROM ("
+	  "    SELECT CASE WHEN g.n = 1 THEN $2"
+	  "           ELSE rtrim(left($2, 499 - length(g.n::text)), '-')"
+	  "                || '-' || g.n END AS slug"
+	  "      FROM (SELECT generate_series(1, 2147483647) AS n) g) s"
+	  "   WHERE NOT EXISTS (SELECT 1 FROM articles x"
+	  "                      WHERE x.user_id = $1::uuid AND x.slug = s.slug)"
+	  "   LIMIT 1)"
+	  " INSERT INTO articles AS a " INS_COLS
+	  " SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
+	  " ON CONFLICT (user_id, slug) DO NOTHING"
+	  " RETURNING " ARTICLE_COLS("a"), 12 },
+	/* $3 is the mask of the fields given: bit n is enum article_field n */
+	{ "articles_update",	/* ART_UPDATE */
+	  "UPDATE articles AS a SET"
+	  " title = CASE WHEN $3::int & 1 <> 0 THEN $4 ELSE a.title END,"
+	  " slug = CASE WHEN $3::int & 2 <> 0 THEN $5 ELSE a.slug END,"
+	  " content_markdown = CASE WHEN $3::int & 4 <> 0 THEN $6"
+	  "   ELSE a.content_markdown END,"
+	  " content_html = CASE WHEN $3::int & 8 <> 0 THEN $7"
+	  "   ELSE a.content_html END,"
+	  " meta_description = CASE WHEN $3::int & 16 <> 0 THEN $8"
+	  "   ELSE a.meta_description END,"
+	  " primary_keyword = CASE WHEN $3::int & 32 <> 0 THEN $9"
+	  "   ELSE a.primary_keyword END,"
+	  " seo_score = CASE WHEN $3::int & 64 <> 0 THEN $10::float8"
+	  "   ELSE a.seo_score END,"
+	  " status = CASE WHEN $3::int & 128 <> 0 THEN $11 ELSE a.status END,"
+	  " wp_post_id = CASE WHEN $3::int & 256 <> 0 THEN $12::int8"
+	  "   ELSE a.wp_post_id END,"
+	  " wp_url = CASE WHEN $3::int & 512 <> 0 THEN $13 ELSE a.wp_url END,"
+	  " embedding = CASE WHEN $3::int & 1024 <> 0 THEN bp_embedding_in($14)"
+	  "   ELSE a.embedding END"
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
+	  " RETURNING " ARTICLE_COLS("a"), 14 },
+	{ "articles_delete",	/* ART_DELETE */
+	  "DELETE FROM articles WHERE id = $2::uuid AND user_id = $1::uuid"
+	  " RETURNING id", 2 },
+	/*
+	 * ART_RELATED: one row per neighbour, nearest first, or one row of
+	 * NULLs when the article has no embedding or no neighbour; no row
+	 * when the article is not the user's.  A NULL distance (real[]: other
+	 * length, zero norm) or NaN (pgvector: zero norm) sorts last and is
+	 * skipped by the caller.
+	 */
+	{ "articles_related",	/* ART_RELATED */
+	  "SELECT n.* FROM articles a"
+	  " LEFT JOIN LATERAL ("
+	  "   SELECT " SUMMARY_COLS("b") ", b.embedding <=> a.embedding AS distance"
+	  "     FROM articles b"
+	  "    WHERE b.user_id = a.user_id AND b.id <> a.id"
+	  "      AND b.embedding IS NOT NULL AND a.embedding IS NOT NULL"
+	  "    ORDER BY distance, b.created_at DESC, b.id DESC"
+	  "    LIMIT $3::int8) n ON true"
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 3 },
+};
+
+const struct stmt_table repo_articles_table = { stmts, ART__MAX };
+
+static const char *
+col(PGresult *res, int i, int c)
+{
+	if (c >= PQnfields(res) || PQgetisnull(res, i, c))
+		return NULL;
+	return PQgetvalue(res, i, c);
+}
+
+void
+repo_articles_row(PGresult *res, int i, struct article_row *a)
+{
+	const char *h;
+
+	a->id = col(res, i, AC_ID);
+	a->title = col(res, i, AC_TITLE);
+	a->slug = col(res, i, AC_SLUG);
+	a->content_markdown = col(res, i, AC_CONTENT_MARKDOWN);
+	a->content_html = col(res, i, AC_CONTENT_HTML);
+	a->meta_description = col(res, i, AC_META_DESCRIPTION);
+	a->primary_keyword = col(res, i, AC_PRIMARY_KEYWORD);
+	a->seo_score = col(res, i, AC_SEO_SCORE);
+	a->status = col(res, i, AC_STATUS);
+	a->wp_post_id = col(res, i, AC_WP_POST_ID);
+	a->wp_url = col(res, i, AC_WP_URL);
+	h = col(res, i, AC_HAS_EMBEDDING);
+	a->has_embedding = h != NULL && h[0] == 't';
+	a->created_at = col(res, i, AC_CREATED_AT);
+	a->updated_at = col(res, i, AC_UPDATED_AT);
+	a->cursor_us = col(res, i, AC_CURSOR);
+	a->distance = col(res, i, AC_DISTANCE);
+}
+
+/* Clear *res unless the statement returned rows. */
+static enum db_status
+rows(enum db_status e, PGresult **res)
+{
+	if (e != DB_OK) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return e;
+}
+
+enum db_status
+repo_articles_list(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, PGresult **res)
+{
+	char lim[24];
+	const char *p[5];
+	int k = 0, s;
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	p[k++] = user;
+	p[k++] = lim;
+	if (status != NULL)
+		p[k++] = status;
+	if (c != NULL && c->present) {
+		p[k++] = c->ts;
+		p[k++] = c->id;
+	}
+	s = ART_LIST + (status != NULL ? 1 : 0) +
+	    (c != NULL && c->present ? 2 : 0);
+	/* an empty page is a page: DB_EMPTY is not an error here */
+	return db_exec(&stmts[s], p, res);
+}
+
+enum db_status
+repo_articles_get(const char *user, const char *id, PGresult **res)
+{
+	return rows(db_execv(&stmts[ART_GET], res, user, id), res);
+}
+
+enum db_status
+repo_articles_create(const char *user, const char *slug_base,
+    const struct article_in *in, PGresult **res)
+{
+	const char *p[12];
+	enum db_status e;
+	bool explicit = (in->mask & (1u << AF_SLUG)) != 0;
+	int f, k = 0;
+
+	p[k++] = user;
+	p[k++] = explicit ? in->v[AF_SLUG] : slug_base;
+	for (f = 0; f < AF__MAX; f++)
+		if (f != AF_SLUG)
+			p[k++] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	e = db_exec(&stmts[explicit ? ART_CREATE : ART_CREATE_AUTO], p, res);
+	/* ON CONFLICT DO NOTHING: no row means the slug was taken */
+	if (e == DB_EMPTY)
+		e = DB_UNIQUE;
+	return rows(e, res);
+}
+
+enum db_status
+repo_articles_update(const char *user, const char *id,
+    const struct article_in *in, PGresult **res)
+{
+	const char *p[14];
+	char mask[16];
+	int f;
+
+	snprintf(mask, sizeof(mask), "%u", in->mask);
+	p[0] = user;
+	p[1] = id;
+	p[2] = mask;
+	for (f = 0; f < AF__MAX; f++)
+		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	return rows(db_exec(&stmts[ART_UPDATE], p, res), res);
+}
+
+enum db_status
+repo_articles_delete(const char *user, const char *id)
+{
+	PGresult *res;
+	enum db_status e = db_execv(&stmts[ART_DELETE], &res, user, id);
+
+	PQclear(res);
+	return e;
+}
+
+enum db_status
+repo_articles_related(const char *user, const char *id, int64_t limit,
+    PGresult **res)
+{
+	char lim[24];
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	return rows(db_execv(&stmts[ART_RELATED], res, user, id, lim), res);
+}

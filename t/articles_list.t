@@ -1,0 +1,216 @@
+#!/usr/bin/env perl
+# GET /api/v1/articles: newest first, keyset pages without duplicates or
+# gaps (ties on created_at included, and while articles are being added),
+# the status filter, limit and cursor checks, and the index the query uses.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+use BP::Harness;
+use BP::Fixtures qw(make_user auth);
+use BP::Util qw(error_is);
+
+my $h = BP::Harness->new(workers => 3);
+my $t = $h->t;
+my $u = make_user($h);
+my $other = make_user($h);
+
+# 95 articles: created_at spread over the past with ties (groups of five
+# share a timestamp, so the id decides among them), statuses in turn.
+$h->psql(q{
+    INSERT INTO articles (user_id, title, slug, status, content_markdown, content_html, created_at)
+    SELECT $1, 'Article ' || g, 'article-' || g,
+           (ARRAY['draft','scheduled','published','archived'])[1 + g % 4],
+           'md ' || g, '<p>' || g || '</p>',
+           timestamptz '2026-01-01 00:00:00.123456+00' + (g / 5) * interval '1 hour 1.000001 second'
+      FROM generate_series(1, 95) AS g}, $u->{id});
+$h->psql(q{INSERT INTO articles (user_id, title, slug, created_at)
+           SELECT $1, 'Other ' || g, 'o-' || g, now() - g * interval '1 minute' FROM generate_series(1, 30) g},
+         $other->{id});
+$h->psql('ANALYZE articles');
+
+# The order the API must follow, from SQL.
+sub expected {
+    my ($status) = @_;
+    my @rows = $h->psql(q{SELECT id FROM articles WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
+                           ORDER BY created_at DESC, id DESC}, $u->{id}, $status);
+    return [ map { $_->[0] } @rows ];
+}
+
+# Follows next_cursor to the end; returns the ids in order and the pages.
+sub walk {
+    my ($query, $limit, $between) = @_;
+    my (@ids, $cursor, $pages);
+    while (1) {
+        my $url = "/api/v1/articles?limit=$limit" . ($query ? "&$query" : '') . ($cursor ? "&cursor=$cursor" : '');
+        $t->get_ok($url, auth($u))->status_is(200);
+        my $j = $t->tx->res->json;
+        $pages++;
+        push @ids, map { $_->{id} } @{ $j->{items} };
+        ok(@{ $j->{items} } <= $limit, "page $pages holds at most $limit items");
+        $cursor = $j->{next_cursor};
+        last unless defined $cursor;
+        like($cursor, qr/^[A-Za-z0-9_-]+$/, 'the cursor is URL-safe');
+        $between->() if $between;
+        die 'runaway pagination' if $pages > 200;
+    }
+    return (\@ids, $pages);
+}
+
+# ---------------------------------------------------------------- pages
+
+my ($ids, $pages) = walk('', 10);
+is($pages, 10, '95 articles in pages of 10: 10 pages');
+is_deeply($ids, expected(), 'every article once, newest first, ties by id');
+my %seen;
+is(scalar(grep { !$seen{$_}++ } @$ids), 95, 'no duplicates');
+
+($ids, $pages) = walk('', 19);
+is($pages, 5, 'pages of 19: 5 pages, the last one full');
+is_deeply($ids, expected(), '... in the same order');
+
+($ids) = walk('', 1);
+is_deeply($ids, expected(), 'pages of 1 step through the ties one by one');
+
+($ids, $pages) = walk('', 100);
+is($pages, 1, 'pages of 100: one page');
+$t->get_ok('/api/v1/articles?limit=100', auth($u))->json_is('/next_cursor' => undef, 'no next page: next_cursor null');
+
+$t->get_ok('/api/v1/articles', auth($u))->status_is(200);
+is(scalar @{ $t->tx->res->json->{items} }, 20, 'the default limit is 20');
+
+# Items leave out the contents.
+my $item = $t->tx->res->json->{items}[0];
+is_deeply([ sort keys %$item ],
+          [ sort qw(id title slug meta_description primary_keyword seo_score status wp_post_id wp_url
+                    has_embedding created_at updated_at) ],
+          'list items have the summary fields, without content_markdown and content_html');
+is($item->{created_at}, '2026-01-01T19:00:19Z', 'created_at: RFC 3339, UTC, no fraction');
+
+# ---------------------------------------------------------------- status
+
+for my $st (qw(draft scheduled published archived)) {
+    my ($sids) = walk("status=$st", 7);
+    is_deeply($sids, expected($st), "status=$st: exactly those, in order, across pages");
+}
+$t->get_ok('/api/v1/articles?status=bogus', auth($u));
+error_is($t, 400, 'validation_failed', 'status');
+$t->get_ok('/api/v1/articles?status=', auth($u));
+error_is($t, 400, 'validation_failed', 'status');
+$t->get_ok('/api/v1/articles?status=draft&status=published', auth($u));
+error_is($t, 400, 'validation_failed', 'status', 'status given twice');
+
+# ---------------------------------------------------------------- limit and cursor checks
+
+for my $bad ('0', '101', '-1', 'abc', '1.5', '', '10x', '99999999999999999999') {
+    $t->get_ok("/api/v1/articles?limit=$bad", auth($u));
+    error_is($t, 400, 'validation_failed', 'limit', "limit=$bad");
+}
+$t->get_ok('/api/v1/articles?limit=1', auth($u));
+my $good = $t->tx->res->json->{next_cursor};
+for my $bad ('abc', '!!!!', '', 'A' x 31, 'A' x 33, "${good}A", substr($good, 1), '%00' . substr($good, 3),
+             ('A' x 11) . '+' . ('A' x 20), $good =~ tr/A-Za-z/N-ZA-Mn-za-m/r . '=') {
+    $t->get_ok("/api/v1/articles?cursor=$bad", auth($u));
+    error_is($t, 400, 'validation_failed', 'cursor', "malformed cursor '$bad'");
+}
+# A well-formed cursor whose timestamp is out of range.
+{
+    my $raw = pack('q>', 9_000_000_000_000_000_000) . ("\0" x 16);
+    (my $c = Mojo::Util::b64_encode($raw, '')) =~ tr{+/}{-_};
+    $c =~ s/=+$//;
+    $t->get_ok("/api/v1/articles?cursor=$c", auth($u));
+    error_is($t, 400, 'validation_failed', 'cursor', 'a cursor with a timestamp out of range');
+}
+
+# Another user's list is another list.
+$t->get_ok('/api/v1/articles?limit=100', auth($other))->status_is(200);
+is(scalar @{ $t->tx->res->json->{items} }, 30, "the other user sees their 30 only");
+$t->get_ok("/api/v1/articles?limit=100&cursor=$good", auth($other))->status_is(200);
+ok(!(grep { my $i = $_->{id}; grep { $_ eq $i } @{ expected() } } @{ $t->tx->res->json->{items} }),
+   "a cursor from one user's list shows another user nothing of the first's");
+
+# ---------------------------------------------------------------- concurrent inserts
+
+# While one client pages through, another adds articles (newer than all):
+# the pages still hold every article that existed, once, and no new one
+# after the first page.
+{
+    my $before = expected();
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my $ua = $h->new_ua;
+        for my $i (1 .. 40) {
+            $ua->post($h->url('/api/v1/articles'), auth($u), json => { title => "Concurrent $i" });
+            sleep 0.01;
+        }
+        POSIX::_exit(0);
+    }
+    my ($cids) = walk('', 5, sub { sleep 0.02 });
+    waitpid $pid, 0;
+    my %before = map { $_ => 1 } @$before;
+    my @old = grep { $before{$_} } @$cids;
+    is_deeply(\@old, $before, 'paging during inserts: every old article once, in order, none missing');
+    my %dup;
+    is(scalar(grep { $dup{$_}++ } @$cids), 0, 'no duplicates');
+    is($h->psql(q{SELECT count(*) FROM articles WHERE user_id = $1 AND title LIKE 'Concurrent %'}, $u->{id}), 40,
+       'the concurrent inserts all happened');
+    my ($all) = walk('', 13);
+    is_deeply($all, expected(), 'afterwards: all 135, in order');
+}
+
+# ---------------------------------------------------------------- the index
+
+# The list is one index scan on (user_id, created_at DESC, id DESC), or on
+# the status index with ?status=: counted by PostgreSQL's statistics. A
+# backend reports its counts when it exits (while idle it may hold them
+# for 10 s), so blogposter is stopped around the requests counted.
+sub counters {
+    my %c = map { $_->[0] => $_->[1] }
+        $h->psql(q{SELECT indexrelname, idx_scan FROM pg_stat_user_indexes WHERE relname = 'articles'});
+    $c{seq} = $h->psql(q{SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'articles'});
+    return \%c;
+}
+sub quiesce {
+    $h->stop_bp;
+    $h->dbh->disconnect;    # this session's own counts too
+    $h->wait_until(sub { !$h->psql(q{SELECT count(*) FROM pg_stat_activity
+                                      WHERE datname = 'blogposter' AND pid <> pg_backend_pid()
+                                        AND backend_type = 'client backend'}) }, 20, 'idle database');
+    sleep 0.5;
+}
+{
+    # A table of realistic size (on a handful of rows any plan is cheap).
+    my @others = map { make_user($h) } 1 .. 20;
+    $h->psql(q{INSERT INTO articles (user_id, title, slug, status, created_at)
+               SELECT u, 'Filler ' || g, 'filler-' || g, 'draft', now() - g * interval '1 second'
+                 FROM unnest($1::uuid[]) AS u, generate_series(1, 500) AS g}, [ map { $_->{id} } @others ]);
+    $h->psql('ANALYZE articles');
+    quiesce();
+    my $c0 = counters();
+    $h->start_bp(wait => 'ok');
+    quiesce();
+    my $c1 = counters();
+    is_deeply($c1, $c0, 'starting blogposter scans no article');
+    $h->start_bp(wait => 'ok');
+    $t->get_ok('/api/v1/articles?limit=3', auth($u))->status_is(200) for 1 .. 6;
+    $t->get_ok("/api/v1/articles?limit=3&cursor=$good", auth($u))->status_is(200) for 1 .. 6;
+    $t->get_ok('/api/v1/articles?limit=3&status=draft', auth($u))->status_is(200) for 1 .. 4;
+    $t->get_ok("/api/v1/articles?limit=3&status=draft&cursor=$good", auth($u))->status_is(200) for 1 .. 4;
+    quiesce();
+    my $c2 = counters();
+    is($c2->{articles_user_created_idx} - $c1->{articles_user_created_idx}, 12,
+       '12 lists (with and without a cursor): 12 scans of articles_user_created_idx');
+    is($c2->{articles_user_status_created_idx} - $c1->{articles_user_status_created_idx}, 8,
+       '8 lists with ?status=: 8 scans of articles_user_status_created_idx');
+    is($c2->{seq} - $c1->{seq}, 0, 'and no sequential scan of articles');
+    my %other = map { $_ => $c2->{$_} - $c1->{$_} }
+        grep { !/^(seq|articles_user_created_idx|articles_user_status_created_idx)$/ } keys %$c2;
+    is_deeply([ grep { $other{$_} } sort keys %other ], [], 'and no other index of articles');
+    $h->start_bp(wait => 'ok');
+}
+
+done_testing;
