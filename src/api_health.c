@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "log.h"
 #include "repo.h"
 
 void
@@ -15,6 +16,7 @@ api_health(struct req *r)
 
 	jw_init(&w, &r->out);
 	if (!db_ready() || repo_meta_schema_version(&version) != DB_OK) {
+		log_warnx("health: database unavailable");
 		jw_obj(&w);
 		jw_kstr(&w, "status", "unavailable");
 		jw_kstr(&w, "database", "down");

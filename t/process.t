@@ -37,7 +37,10 @@ $h->wait_until(sub { @after = $h->worker_pids; @after == 2 && !grep { $_ == $wor
     10, 'a replacement worker');
 ok(!grep({ $_ == $workers[0] } @after), 'the killed worker was replaced');
 is($h->master_pid, $master, 'master still the same');
-$t->get_ok('/api/v1/health')->status_is(200) for 1 .. 4;
+for (1 .. 4) {
+    $t->get_ok('/api/v1/health')->status_is(200)
+        or diag(join "\n", grep { /warning|database|started|killed/ } split /\n/, $h->log);
+}
 like($h->log, qr/worker $workers[0] killed by signal 9/, 'the master logged how it died');
 @workers = @after;
 
