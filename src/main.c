@@ -7,6 +7,7 @@
 
 #include "cmd_users.h"
 #include "config.h"
+#include "import.h"
 #include "log.h"
 #include "migrate.h"
 #include "router.h"
@@ -34,6 +35,11 @@ static const struct command {
 	  "create-admin --email E      create or promote an admin (password on stdin)" },
 	{ "create-user", cmd_create_user, false,
 	  "create-user --email E       create a user (password on stdin)" },
+	{ "import-json", cmd_import_json, false,
+	  "import-json DIR --owner E [--dry-run]\n"
+	  "                              import the JSON files of the file-based version" },
+	{ "assign-orphans", cmd_assign_orphans, false,
+	  "assign-orphans --to E       give the articles without an owner to E" },
 	/* hidden (no usage line): the route table, for t/openapi.t */
 	{ "routes", cmd_routes, false, NULL },
 };

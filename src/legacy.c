@@ -1,0 +1,905 @@
+/*
+ * legacy.c - parsing and checking the legacy JSON files (see legacy.h).
+ *
+ * The field rules are the API's (api_articles.c's field table,
+ * api_pipelines.c, validate.c); where a legacy file needs more tolerance
+ * than a request body gets, the difference is said at the field.
+ */
+#include "autoconf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "http.h"
+#include "legacy.h"
+#include "log.h"
+#include "slug.h"
+#include "util.h"
+
+#define US_PER_SEC	INT64_C(1000000)
+#define US_PER_DAY	(INT64_C(86400) * US_PER_SEC)
+
+/* ---------------------------------------------------------------- MD5 */
+
+/* RFC 1321, for legacy_path_id: a name, not a security measure. */
+struct md5 {
+	uint32_t	 h[4];
+	uint64_t	 len;
+	unsigned char	 blk[64];
+	size_t		 n;
+};
+
+static const uint32_t md5_k[64] = {
+	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a,
+	0xa8304613, 0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be,
+	0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340,
+	0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+	0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8,
+	0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c,
+	0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+	0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+	0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92,
+	0xffeff47d, 0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1,
+	0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+};
+
+static const unsigned char md5_r[64] = {
+	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+	5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+	4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+};
+
+static void
+md5_block(struct md5 *m)
+{
+	uint32_t w[16], a = m->h[0], b = m->h[1], c = m->h[2], d = m->h[3];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)m->blk[i * 4] |
+		    (uint32_t)m->blk[i * 4 + 1] << 8 |
+		    (uint32_t)m->blk[i * 4 + 2] << 16 |
+		    (uint32_t)m->blk[i * 4 + 3] << 24;
+	for (i = 0; i < 64; i++) {
+		uint32_t f, t;
+		int g;
+
+		if (i < 16) {
+			f = (b & c) | (~b & d);
+			g = i;
+		} else if (i < 32) {
+			f = (d & b) | (~d & c);
+			g = (5 * i + 1) % 16;
+		} else if (i < 48) {
+			f = b ^ c ^ d;
+			g = (3 * i + 5) % 16;
+		} else {
+			f = c ^ (b | ~d);
+			g = (7 * i) % 16;
+		}
+		t = d;
+		d = c;
+		c = b;
+		f += a + md5_k[i] + w[g];
+		b += (f << md5_r[i]) | (f >> (32 - md5_r[i]));
+		a = t;
+	}
+	m->h[0] += a;
+	m->h[1] += b;
+	m->h[2] += c;
+	m->h[3] += d;
+}
+
+static void
+md5_add(struct md5 *m, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	m->len += n;
+	while (n > 0) {
+		size_t k = 64 - m->n < n ? 64 - m->n : n;
+
+		memcpy(m->blk + m->n, s, k);
+		m->n += k;
+		s += k;
+		n -= k;
+		if (m->n == 64) {
+			md5_block(m);
+			m->n = 0;
+		}
+	}
+}
+
+static void
+md5(const void *p, size_t n, unsigned char out[16])
+{
+	struct md5 m = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 },
+	    0, { 0 }, 0 };
+	uint64_t bits;
+	unsigned char pad = 0x80, zero = 0, len[8];
+	int i;
+
+	md5_add(&m, p, n);
+	bits = m.len * 8;
+	md5_add(&m, &pad, 1);
+	while (m.n != 56)
+		md5_add(&m, &zero, 1);
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)(bits >> (8 * i));
+	md5_add(&m, len, 8);
+	for (i = 0; i < 16; i++)
+		out[i] = (unsigned char)(m.h[i / 4] >> (8 * (i % 4)));
+}
+
+void
+legacy_path_id(const char *relpath, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[16];
+	int i, o = 0;
+
+	md5(relpath, strlen(relpath), d);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[d[i] >> 4];
+		out[o++] = hex[d[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+/* ---------------------------------------------------------------- time */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dm[m - 1];
+}
+
+/* n digits at *s as a number; advances *s.  -1 when they are not digits. */
+static int
+digits(const char **s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		v = v * 10 + (**s - '0');
+		(*s)++;
+	}
+	return v;
+}
+
+bool
+legacy_parse_time(const char *s, int64_t *us)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, fd = 0, oh = 0, om = 0;
+	int sign = 0;
+	int64_t t, lo, hi;
+
+	if ((y = digits(&s, 4)) < 1 || *s++ != '-' ||
+	    (mo = digits(&s, 2)) < 1 || mo > 12 || *s++ != '-' ||
+	    (d = digits(&s, 2)) < 1 || d > days_in_month(y, mo))
+		return false;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		s++;
+		if ((h = digits(&s, 2)) < 0 || h > 23 || *s++ != ':' ||
+		    (mi = digits(&s, 2)) < 0 || mi > 59)
+			return false;
+		if (*s == ':') {
+			s++;
+			if ((sec = digits(&s, 2)) < 0 || sec > 59)
+				return false;
+			if (*s == '.' || *s == ',') {
+				s++;
+				if (*s < '0' || *s > '9')
+					return false;
+				for (; *s >= '0' && *s <= '9'; s++)
+					if (fd < 6) {
+						frac = frac * 10 + (*s - '0');
+						fd++;
+					}
+				for (; fd < 6; fd++)
+					frac *= 10;
+			}
+		}
+		if (*s == 'Z' || *s == 'z')
+			s++;
+		else if (*s == '+' || *s == '-') {
+			sign = *s++ == '-' ? -1 : 1;
+			if ((oh = digits(&s, 2)) < 0 || oh > 23)
+				return false;
+			if (*s == ':')
+				s++;
+			if (*s != '\0' && ((om = digits(&s, 2)) < 0 || om > 59))
+				return false;
+		}
+	}
+	if (*s != '\0')
+		return false;
+	t = days_from_civil(y, mo, d) * US_PER_DAY +
+	    ((int64_t)h * 3600 + mi * 60 + sec) * US_PER_SEC + frac;
+	t -= (int64_t)sign * ((int64_t)oh * 3600 + om * 60) * US_PER_SEC;
+	lo = days_from_civil(1, 1, 1) * US_PER_DAY;
+	hi = days_from_civil(10000, 1, 1) * US_PER_DAY;
+	if (t < lo || t >= hi)
+		return false;
+	*us = t;
+	return true;
+}
+
+/* Floor division of us into days and the microseconds of the day. */
+static void
+split_us(int64_t us, int64_t *day, int64_t *rest)
+{
+	*day = us / US_PER_DAY;
+	*rest = us % US_PER_DAY;
+	if (*rest < 0) {
+		*rest += US_PER_DAY;
+		(*day)--;
+	}
+}
+
+void
+legacy_format_time(int64_t us, char out[LEGACY_TS_MAX])
+{
+	int64_t day, rest;
+	int y, m, d;
+
+	split_us(us, &day, &rest);
+	civil_from_days(day, &y, &m, &d);
+	/* the moduli only tell the compiler the widths (years 1..9999) */
+	snprintf(out, LEGACY_TS_MAX, "%04u-%02u-%02u %02u:%02u:%02u.%06u+00",
+	    (unsigned)y % 10000, (unsigned)m % 100, (unsigned)d % 100,
+	    (unsigned)(rest / (3600 * US_PER_SEC)) % 100,
+	    (unsigned)(rest / (60 * US_PER_SEC) % 60),
+	    (unsigned)(rest / US_PER_SEC % 60),
+	    (unsigned)(rest % US_PER_SEC) % 1000000);
+}
+
+int
+legacy_month(int64_t us)
+{
+	int64_t day, rest;
+	int y, m, d;
+
+	split_us(us, &day, &rest);
+	civil_from_days(day, &y, &m, &d);
+	return y * 100 + m;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static bool
+failf(char *reason, size_t rsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool
+failf(char *reason, size_t rsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, rsz, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* As validate.c: the slug alphabet. */
+static bool
+is_slug(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-'))
+			return false;
+	return true;
+}
+
+/* As validate.c: http(s)://host..., no blanks or control characters. */
+static bool
+is_http_url(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return false;
+	if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * A number written as a string ("85", "12.5", "-3", "1e2"): optional '-',
+ * digits, optional fraction, optional exponent.  No blanks.
+ */
+static bool
+is_number_text(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* The number's text as the file wrote it (json-c keeps it for doubles). */
+static const char *
+number_text(json_object *v)
+{
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+/* The member name of root, or NULL when absent or null. */
+static json_object *
+member(json_object *root, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, name, &v) ||
+	    json_object_get_type(v) == json_type_null)
+		return NULL;
+	return v;
+}
+
+/*
+ * A string member: NULL in *out when absent or null; its length in
+ * characters must be in [min, max].
+ */
+static bool
+get_string(json_object *root, const char *name, long min, long max,
+    const char **out, char *reason, size_t rsz)
+{
+	json_object *v = member(root, name);
+	const char *s;
+	long n;
+
+	*out = NULL;
+	if (v == NULL)
+		return true;
+	if (json_object_get_type(v) != json_type_string)
+		return failf(reason, rsz, "%s must be a string", name);
+	s = json_object_get_string(v);
+	if ((n = utf8_len(s, (size_t)json_object_get_string_len(v))) < 0)
+		return failf(reason, rsz, "%s must be valid UTF-8", name);
+	if (n < min || n > max) {
+		if (min > 0)
+			return failf(reason, rsz, "%s must be %ld to %ld "
+			    "characters (has %ld)", name, min, max, n);
+		return failf(reason, rsz, "%s must be at most %ld characters "
+		    "(has %ld)", name, max, n);
+	}
+	*out = s;
+	return true;
+}
+
+/* A UUID member, lower-cased into out ("" when absent or null). */
+static bool
+get_uuid(json_object *root, const char *name, char out[37], char *reason,
+    size_t rsz)
+{
+	json_object *v = member(root, name);
+	const char *s;
+	int i;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return true;
+	s = json_object_get_type(v) == json_type_string ?
+	    json_object_get_string(v) : NULL;
+	if (s == NULL || !is_uuid(s))
+		return failf(reason, rsz, "%s must be a UUID", name);
+	for (i = 0; i < 37; i++)
+		out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') :
+		    s[i];
+	return true;
+}
+
+/* A timestamp member; *has false when absent or null. */
+static bool
+get_time(json_object *root, const char *name, bool *has, int64_t *us,
+    char *reason, size_t rsz)
+{
+	json_object *v = member(root, name);
+
+	*has = false;
+	if (v == NULL)
+		return true;
+	if (json_object_get_type(v) != json_type_string ||
+	    !legacy_parse_time(json_object_get_string(v), us))
+		return failf(reason, rsz, "%s must be an ISO 8601 timestamp "
+		    "(YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)",
+		    name);
+	*has = true;
+	return true;
+}
+
+/* Money: a number or a string, plain decimal (validate.c's FT_MONEY). */
+static bool
+get_money(json_object *root, const char *name, bool *has,
+    char out[MONEY_MAX], char *reason, size_t rsz)
+{
+	json_object *v = member(root, name);
+	enum json_type t;
+	const char *s;
+
+	*has = false;
+	memcpy(out, "0.0000", 7);
+	if (v == NULL)
+		return true;
+	t = json_object_get_type(v);
+	if (t == json_type_string)
+		s = json_object_get_string(v);
+	else if (t == json_type_int || t == json_type_double)
+		s = number_text(v);
+	else
+		s = NULL;
+	if (s == NULL || !money_parse(s, strlen(s), out))
+		return failf(reason, rsz, "%s must be a plain decimal from 0 to "
+		    "999999.9999 with at most 4 decimals", name);
+	*has = true;
+	return true;
+}
+
+/* Every member must be one of names[]. */
+static bool
+known_fields(json_object *root, const char *const *names, char *reason,
+    size_t rsz)
+{
+	json_object_object_foreach(root, key, val) {
+		const char *const *n;
+
+		(void)val;
+		for (n = names; *n != NULL; n++)
+			if (strcmp(*n, key) == 0)
+				break;
+		if (*n == NULL) {
+			char k[64];
+
+			log_escape(k, sizeof(k), key, strlen(key));
+			return failf(reason, rsz, "unknown field: %s", k);
+		}
+	}
+	return true;
+}
+
+/*
+ * The bytes of a file as a JSON object: a UTF-8 BOM is skipped, and the
+ * reason tells an empty file, a truncated one, invalid UTF-8 and other
+ * syntax errors apart.
+ */
+static json_object *
+parse_object(const char *data, size_t len, char *reason, size_t rsz)
+{
+	json_object *root = NULL;
+	struct json_tokener *tok;
+	enum json_tokener_error err;
+
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+		data += 3;
+		len -= 3;
+	}
+	if (utf8_len(data, len) < 0) {
+		failf(reason, rsz, "not JSON: not valid UTF-8");
+		return NULL;
+	}
+	switch (http_parse_json(data, len, &root)) {
+	case BODY_OK:
+		return root;
+	case BODY_EMPTY:
+		failf(reason, rsz, "not JSON: the file is empty");
+		return NULL;
+	case BODY_NUL:
+		failf(reason, rsz, "not JSON: contains a NUL character");
+		return NULL;
+	case BODY_NOT_OBJECT:
+		failf(reason, rsz, "not a JSON object");
+		return NULL;
+	case BODY_INVALID:
+		break;
+	}
+	/* why: parse again for the error and where it is */
+	if ((tok = json_tokener_new()) == NULL)
+		fatalx("json_tokener_new");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, data, len > INT32_MAX ? INT32_MAX :
+	    (int)len);
+	err = json_tokener_get_error(tok);
+	if (err == json_tokener_continue)
+		failf(reason, rsz, "not JSON: truncated (the file ends inside "
+		    "the JSON text)");
+	else if (err != json_tokener_success)
+		failf(reason, rsz, "not JSON: %s at byte %zu",
+		    json_tokener_error_desc(err), json_tokener_get_parse_end(tok));
+	else {
+		size_t end = json_tokener_get_parse_end(tok);
+
+		while (end < len && (data[end] == ' ' || data[end] == '\t' ||
+		    data[end] == '\r' || data[end] == '\n'))
+			end++;
+		if (end < len)
+			failf(reason, rsz, "not JSON: unexpected text after the "
+			    "JSON value at byte %zu", end);
+		else	/* what http_parse_json refuses besides */
+			failf(reason, rsz, "not JSON: strings must be in "
+			    "double quotes");
+	}
+	json_object_put(root);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- articles */
+
+static const char *const article_fields[] = {
+	"id", "title", "slug", "content_markdown", "content_html",
+	"meta_description", "primary_keyword", "seo_score", "status",
+	"wp_post_id", "wp_url", "embedding", "created_at", "updated_at",
+	"has_embedding", NULL
+};
+
+static const char *const article_statuses[] = {
+	"draft", "scheduled", "published", "archived", NULL
+};
+
+static bool
+article_seo_score(json_object *root, struct legacy_article *a, char *reason,
+    size_t rsz)
+{
+	json_object *v = member(root, "seo_score");
+	enum json_type t;
+	const char *s;
+	double d;
+
+	a->seo_score = NULL;
+	if (v == NULL)
+		return true;
+	t = json_object_get_type(v);
+	if (t == json_type_int || t == json_type_double) {
+		s = number_text(v);
+		d = json_object_get_double(v);
+	} else if (t == json_type_string) {
+		/* tolerated: a number given as a string */
+		s = json_object_get_string(v);
+		if (!is_number_text(s))
+			return failf(reason, rsz, "seo_score must be a number");
+		d = strtod(s, NULL);
+	} else
+		return failf(reason, rsz, "seo_score must be a number");
+	if (!isfinite(d) || d < 0 || d > 100)
+		return failf(reason, rsz, "seo_score must be a number from 0 to "
+		    "100");
+	a->seo_score = s;
+	return true;
+}
+
+static bool
+article_wp_post_id(json_object *root, struct legacy_article *a, char *reason,
+    size_t rsz)
+{
+	json_object *v = member(root, "wp_post_id");
+	enum json_type t;
+	int64_t x;
+
+	a->wp_post_id = NULL;
+	if (v == NULL)
+		return true;
+	t = json_object_get_type(v);
+	/* tolerated: an integer given as a string */
+	if ((t != json_type_int && t != json_type_string) ||
+	    !parse_int64(t == json_type_int ? number_text(v) :
+	    json_object_get_string(v), INT64_MIN, INT64_MAX, &x))
+		return failf(reason, rsz, "wp_post_id must be an integer");
+	snprintf(a->wp_buf, sizeof(a->wp_buf), "%lld", (long long)x);
+	a->wp_post_id = a->wp_buf;
+	return true;
+}
+
+/* validate.c's FT_EMBEDDING, written without the brackets. */
+static bool
+article_embedding(json_object *root, struct legacy_article *a, char *reason,
+    size_t rsz)
+{
+	json_object *v = member(root, "embedding");
+	struct buf b;
+	size_t i, n;
+
+	a->embedding = NULL;
+	if (v == NULL)
+		return true;
+	if (json_object_get_type(v) != json_type_array)
+		return failf(reason, rsz, "embedding must be an array of %lld "
+		    "numbers or null", (long long)cfg.embedding_dim);
+	n = json_object_array_length(v);
+	if ((int64_t)n != cfg.embedding_dim)
+		return failf(reason, rsz, "embedding must have exactly %lld "
+		    "numbers (has %zu)", (long long)cfg.embedding_dim, n);
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		enum json_type et = json_object_get_type(e);
+		double d;
+
+		if (et != json_type_int && et != json_type_double)
+			goto bad;
+		d = json_object_get_double(e);
+		if (!isfinite(d) || !isfinite((float)d))
+			goto bad;
+		buf_printf(&b, "%s%.9g", i ? "," : "", (double)(float)d);
+	}
+	a->embedding = b.data != NULL ? b.data : xstrdup("");
+	return true;
+bad:
+	buf_free(&b);
+	return failf(reason, rsz, "embedding[%zu] must be a finite number", i);
+}
+
+static bool
+check_article(json_object *root, struct legacy_article *a, char *reason,
+    size_t rsz)
+{
+	json_object *v;
+	const char *const *c;
+
+	if (!known_fields(root, article_fields, reason, rsz))
+		return false;
+	if (member(root, "title") == NULL)
+		return failf(reason, rsz, "title is missing");
+	if (!get_string(root, "title", 1, LEGACY_TITLE_MAX, &a->title, reason,
+	    rsz))
+		return false;
+	/* tolerated: an empty slug is a missing one (made from the title) */
+	if ((v = member(root, "slug")) != NULL &&
+	    json_object_get_type(v) == json_type_string &&
+	    json_object_get_string_len(v) == 0)
+		a->slug = NULL;
+	else {
+		if (!get_string(root, "slug", 1, SLUG_MAX, &a->slug, reason, rsz))
+			return false;
+		if (a->slug != NULL && !is_slug(a->slug))
+			return failf(reason, rsz, "slug may contain only a-z, "
+			    "0-9 and '-'");
+	}
+	if (!get_string(root, "content_markdown", 0, INT32_MAX,
+	    &a->content_markdown, reason, rsz) ||
+	    !get_string(root, "content_html", 0, INT32_MAX, &a->content_html,
+	    reason, rsz) ||
+	    !get_string(root, "meta_description", 0, LEGACY_META_MAX,
+	    &a->meta_description, reason, rsz) ||
+	    !get_string(root, "primary_keyword", 0, LEGACY_KEYWORD_MAX,
+	    &a->primary_keyword, reason, rsz) ||
+	    !article_seo_score(root, a, reason, rsz))
+		return false;
+	/* a missing or null status is the API's default */
+	a->status = "draft";
+	if ((v = member(root, "status")) != NULL) {
+		const char *s = json_object_get_type(v) == json_type_string ?
+		    json_object_get_string(v) : "";
+
+		for (c = article_statuses; *c != NULL; c++)
+			if (strcmp(*c, s) == 0)
+				break;
+		if (*c == NULL)
+			return failf(reason, rsz, "status must be one of: draft, "
+			    "scheduled, published, archived");
+		a->status = *c;
+	}
+	if (!article_wp_post_id(root, a, reason, rsz) ||
+	    !get_string(root, "wp_url", 0, LEGACY_WP_URL_MAX, &a->wp_url, reason,
+	    rsz))
+		return false;
+	if (a->wp_url != NULL && !is_http_url(a->wp_url))
+		return failf(reason, rsz, "wp_url must be an http:// or https:// "
+		    "URL");
+	/* has_embedding is derived from embedding: checked, not kept */
+	if ((v = member(root, "has_embedding")) != NULL &&
+	    json_object_get_type(v) != json_type_boolean)
+		return failf(reason, rsz, "has_embedding must be true or false");
+	if (!get_time(root, "created_at", &a->has_created, &a->created_us,
+	    reason, rsz) ||
+	    !get_time(root, "updated_at", &a->has_updated, &a->updated_us,
+	    reason, rsz))
+		return false;
+	/* last: it allocates */
+	return article_embedding(root, a, reason, rsz);
+}
+
+bool
+legacy_parse_article(const char *data, size_t len, struct legacy_article *out,
+    char *reason, size_t rsz)
+{
+	json_object *root;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = parse_object(data, len, reason, rsz)) == NULL)
+		return false;
+	/* the id first: a bad file with a good id can still be named by it */
+	if (!get_uuid(root, "id", out->id, reason, rsz) ||
+	    !check_article(root, out, reason, rsz)) {
+		char id[37];
+
+		memcpy(id, out->id, sizeof(id));
+		json_object_put(root);
+		memset(out, 0, sizeof(*out));
+		memcpy(out->id, id, sizeof(id));
+		return false;
+	}
+	out->root = root;
+	return true;
+}
+
+void
+legacy_article_free(struct legacy_article *a)
+{
+	json_object_put(a->root);
+	free(a->embedding);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---------------------------------------------------------------- pipelines */
+
+static const char *const pipeline_fields[] = {
+	"id", "article_id", "status", "estimated_cost", "total_cost",
+	"started_at", "completed_at", "error_message", NULL
+};
+
+const char *
+legacy_run_status_name(enum legacy_run_status s)
+{
+	switch (s) {
+	case LEGACY_RUNNING:
+		return "running";
+	case LEGACY_COMPLETED:
+		return "completed";
+	case LEGACY_FAILED:
+		return "failed";
+	}
+	return "running";
+}
+
+static bool
+check_pipeline(json_object *root, struct legacy_pipeline *p, char *reason,
+    size_t rsz)
+{
+	json_object *v;
+	const char *s;
+	bool has_total, has_estimate, has_started;
+
+	if (!known_fields(root, pipeline_fields, reason, rsz) ||
+	    !get_uuid(root, "article_id", p->article_id, reason, rsz))
+		return false;
+	if ((v = member(root, "status")) == NULL)
+		return failf(reason, rsz, "status is missing");
+	s = json_object_get_type(v) == json_type_string ?
+	    json_object_get_string(v) : "";
+	if (strcmp(s, "completed") == 0)
+		p->status = LEGACY_COMPLETED;
+	else if (strcmp(s, "failed") == 0)
+		p->status = LEGACY_FAILED;
+	else if (strcmp(s, "running") == 0)
+		p->status = LEGACY_RUNNING;
+	else
+		return failf(reason, rsz, "status must be one of: running, "
+		    "completed, failed");
+	if (!get_money(root, "estimated_cost", &has_estimate, p->estimated_cost,
+	    reason, rsz) ||
+	    !get_money(root, "total_cost", &has_total, p->total_cost, reason,
+	    rsz))
+		return false;
+	/* as PATCH /pipelines/{id}: a completed run says what it cost */
+	if (p->status == LEGACY_COMPLETED && !has_total)
+		return failf(reason, rsz, "total_cost is required when status is "
+		    "completed");
+	if (!get_time(root, "started_at", &has_started, &p->started_us, reason,
+	    rsz) ||
+	    !get_time(root, "completed_at", &p->has_completed, &p->completed_us,
+	    reason, rsz))
+		return false;
+	if (!has_started)
+		return failf(reason, rsz, "started_at is missing");
+	if (p->status == LEGACY_RUNNING && p->has_completed)
+		return failf(reason, rsz, "completed_at must be null when status "
+		    "is running");
+	if (p->status != LEGACY_RUNNING && !p->has_completed)
+		return failf(reason, rsz, "completed_at is required when status "
+		    "is %s (its cost counts in that month)",
+		    legacy_run_status_name(p->status));
+	return get_string(root, "error_message", 0, LEGACY_ERROR_MAX,
+	    &p->error_message, reason, rsz);
+}
+
+bool
+legacy_parse_pipeline(const char *data, size_t len,
+    struct legacy_pipeline *out, char *reason, size_t rsz)
+{
+	json_object *root;
+
+	memset(out, 0, sizeof(*out));
+	if ((root = parse_object(data, len, reason, rsz)) == NULL)
+		return false;
+	if (!get_uuid(root, "id", out->id, reason, rsz) ||
+	    !check_pipeline(root, out, reason, rsz)) {
+		char id[37];
+
+		memcpy(id, out->id, sizeof(id));
+		json_object_put(root);
+		memset(out, 0, sizeof(*out));
+		memcpy(out->id, id, sizeof(id));
+		return false;
+	}
+	out->root = root;
+	return true;
+}
+
+void
+legacy_pipeline_free(struct legacy_pipeline *p)
+{
+	json_object_put(p->root);
+	memset(p, 0, sizeof(*p));
+}
