@@ -1,0 +1,56 @@
+import { get } from '../api.js';
+import { badge, h, STATUS_LABELS, time } from '../ui.js';
+import { act, boot, pagedList } from '../app.js';
+
+const PAGE = 20;
+
+function wpLink(a) {
+  if (!a.wp_url) return h('span', { class: 'muted', text: a.wp_post_id ? `post ${a.wp_post_id}` : '—' });
+  return h('a', { href: a.wp_url, target: '_blank', rel: 'noopener noreferrer', class: 'external' },
+    a.wp_post_id ? `Post ${a.wp_post_id}` : 'View', h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'));
+}
+
+function articleRow(a) {
+  return h('tr', { dataset: { id: a.id } },
+    h('td', { 'data-label': 'Title', class: 'title' },
+      h('a', { href: `/article?id=${encodeURIComponent(a.id)}`, text: a.title })),
+    h('td', { 'data-label': 'Status' }, badge(a.status)),
+    h('td', { 'data-label': 'SEO score', class: 'num seo' },
+      a.seo_score === null || a.seo_score === undefined ? h('span', { class: 'muted', text: '—' }) : String(a.seo_score)),
+    h('td', { 'data-label': 'Keyword', class: 'keyword' },
+      a.primary_keyword ? a.primary_keyword : h('span', { class: 'muted', text: '—' })),
+    h('td', { 'data-label': 'WordPress' }, wpLink(a)),
+    h('td', { 'data-label': 'Created' }, time(a.created_at)));
+}
+
+boot(async () => {
+  const select = document.getElementById('status');
+  const params = new URLSearchParams(location.search);
+  if (STATUS_LABELS[params.get('status')]) select.value = params.get('status');
+
+  const list = pagedList({
+    fetch: (cursor) => get('/articles', { status: select.value, limit: PAGE, cursor }),
+    row: articleRow,
+    tbody: document.querySelector('#articles tbody'),
+    more: document.getElementById('more'),
+    empty: document.getElementById('empty'),
+    onEmpty: (el) => {
+      el.textContent = select.value
+        ? `No ${STATUS_LABELS[select.value].toLowerCase()} articles.`
+        : 'No articles yet. They appear here when the pipeline saves them through the API.';
+    },
+  });
+
+  select.addEventListener('change', () => act(async () => {
+    const url = new URL(location.href);
+    if (select.value) url.searchParams.set('status', select.value);
+    else url.searchParams.delete('status');
+    history.replaceState(null, '', url);
+    document.body.dataset.state = 'loading';
+    await list.reload();
+    document.body.dataset.state = 'ready';
+  }));
+  document.getElementById('filter').addEventListener('submit', (ev) => ev.preventDefault());
+
+  await list.reload();
+});
