@@ -79,6 +79,29 @@ my @new = $h->wait_workers(2);
 ok(!grep({ my $w = $_; grep { $_ == $w } @workers } @new), 'every worker was replaced');
 is($h->master_pid, $master, 'same master after SIGHUP');
 
+# --- workers that die right after start are restarted with a growing delay
+{
+    my @now = $h->worker_pids;
+    my %seen = map { $_ => 1 } @now;
+    my @kills = ($now[0]);
+    kill 'KILL', $now[0];
+    for my $round (1 .. 4) {
+        my $fresh;
+        $h->wait_until(sub { ($fresh) = grep { !$seen{$_} } $h->worker_pids; $fresh }, 20,
+            "a new worker (round $round)");
+        $seen{$fresh} = 1;
+        kill 'KILL', $fresh;    # dies within its first second
+        push @kills, $fresh;
+    }
+    my @delays = $h->log =~ /worker died right after start; next start in (\d+) ms/g;
+    ok(@delays >= 4, 'each early death was answered with a delay, not an instant restart')
+        or diag("delays: @delays");
+    ok($delays[-1] > $delays[0], "the delay grows ($delays[0] ms, then ... $delays[-1] ms)");
+    my @w = $h->wait_workers(2, 20);
+    $t->get_ok('/api/v1/health')->status_is(200, 'serving again after the crash loop');
+    @workers = @w;
+}
+
 # --- SIGTERM during a slow request: it completes, then exit 0
 my $dbh = $h->dbh;
 $dbh->begin_work;
