@@ -325,6 +325,163 @@ prescan(const char *s, size_t len)
 	return BODY_OK;
 }
 
+/* Members of the objects in v and in everything it holds (distinct keys). */
+static size_t
+count_members(json_object *v)
+{
+	size_t n = 0;
+
+	switch (json_object_get_type(v)) {
+	case json_type_object: {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			n += 1 + count_members(val);
+		}
+		return n;
+	}
+	case json_type_array: {
+		size_t i, len = json_object_array_length(v);
+
+		for (i = 0; i < len; i++)
+			n += count_members(json_object_array_get_idx(v, i));
+		return n;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* The value of the 4 hex digits at s (a \u escape), or -1. */
+static long
+hex4(const char *s)
+{
+	long v = 0;
+	int i, d;
+
+	for (i = 0; i < 4; i++) {
+		if ((d = hexval(s[i])) < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * The number (or NaN, Infinity) at s[0..len) outside a string: NULL when
+ * JSON allows it and json-c holds it as sent, else why not; *n is its
+ * length.  json-c takes NaN, Infinity, "00", "-01" and "1.e3", and turns
+ * an integer below INT64_MIN into INT64_MIN (one above UINT64_MAX becomes
+ * UINT64_MAX, which no field accepts).
+ */
+static const char *
+bad_number(const char *s, size_t len, size_t *n)
+{
+	size_t j = 0, d0, nd;
+
+	*n = 1;
+	if (len > 0 && s[0] == '-')
+		j++;
+	if (j < len && (s[j] == 'N' || s[j] == 'I'))
+		return "request body has NaN or Infinity, which JSON does not "
+		    "allow";
+	d0 = j;
+	while (j < len && is_digit(s[j]))
+		j++;
+	nd = j - d0;
+	*n = j;
+	if (nd > 1 && s[d0] == '0')
+		return "request body has a number with a leading zero";
+	if (j < len && s[j] == '.') {
+		if (++j >= len || !is_digit(s[j]))
+			return "request body has a malformed number";
+		while (j < len && is_digit(s[j]))
+			j++;
+	}
+	if (j < len && (s[j] == 'e' || s[j] == 'E')) {
+		if (++j < len && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j >= len || !is_digit(s[j]))
+			return "request body has a malformed number";
+		while (j < len && is_digit(s[j]))
+			j++;
+	}
+	if (j == d0 + nd && s[0] == '-' && (nd > 19 || (nd == 19 &&
+	    memcmp(s + d0, "9223372036854775808", 19) > 0))) {
+		*n = j;
+		return "request body has an integer below "
+		    "-9223372036854775808";
+	}
+	*n = j;
+	return NULL;
+}
+
+/*
+ * What json-c accepts and the API refuses, in a body http_parse_json
+ * took (so data is JSON as json-c sees it):
+ *   - an object that repeats a key: json-c keeps the last value and drops
+ *     the other without a word.  Every ':' outside a string ends one
+ *     member's name, so the text has more members than the parsed objects
+ *     exactly when some object repeats a key (equal after unescaping:
+ *     "a" and "\u0061" are one key);
+ *   - a \uD800..\uDFFF escape that is not half of a surrogate pair: json-c
+ *     stores U+FFFD in its place, not what the client sent;
+ *   - numbers JSON does not allow, or that json-c would change (above).
+ */
+const char *
+http_json_strict(const char *data, size_t len, json_object *v)
+{
+	bool in_str = false;
+	size_t i, n, colons = 0;
+	const char *why;
+
+	for (i = 0; i < len; i++) {
+		if (!in_str) {
+			if (data[i] == '"')
+				in_str = true;
+			else if (data[i] == ':')
+				colons++;
+			else if (data[i] == '-' || is_digit(data[i]) ||
+			    data[i] == 'N' || data[i] == 'I') {
+				if ((why = bad_number(data + i, len - i, &n)) !=
+				    NULL)
+					return why;
+				i += n - 1;
+			}
+		} else if (data[i] == '"')
+			in_str = false;
+		else if (data[i] == '\\') {
+			long u, lo;
+
+			if (len - i < 6 || data[i + 1] != 'u') {
+				i++;
+				continue;
+			}
+			u = hex4(data + i + 2);
+			i += 5;
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return "request body has an unpaired UTF-16 "
+				    "surrogate escape";
+			if (u < 0xd800 || u > 0xdbff)
+				continue;
+			lo = len - i > 6 && data[i + 1] == '\\' &&
+			    data[i + 2] == 'u' ? hex4(data + i + 3) : -1;
+			if (lo < 0xdc00 || lo > 0xdfff)
+				return "request body has an unpaired UTF-16 "
+				    "surrogate escape";
+			i += 6;
+		}
+	}
+	if (colons != count_members(v))
+		return "request body has a duplicate key in an object";
+	return NULL;
+}
+
 enum body_status
 http_parse_json(const char *data, size_t len, json_object **out)
 {
@@ -343,6 +500,13 @@ http_parse_json(const char *data, size_t len, json_object **out)
 	if (memchr(data, '\0', len) != NULL)
 		return BODY_NUL;
 	if (len > INT32_MAX)
+		return BODY_INVALID;
+	/*
+	 * json-c's own check lets overlong forms, surrogates and code points
+	 * beyond U+10FFFF through, and an error answer would echo them (an
+	 * unknown field's name): the whole body must be strict UTF-8.
+	 */
+	if (utf8_len(data, len) < 0)
 		return BODY_INVALID;
 	if ((pre = prescan(data, len)) != BODY_OK)
 		return pre;
@@ -464,6 +628,7 @@ static void
 dispatch(struct req *r)
 {
 	char allow[64];
+	const char *why;
 	bool fits;
 
 	switch (router_match(r->method, r->path, &r->route, r->params,
@@ -530,6 +695,11 @@ dispatch(struct req *r)
 		case BODY_NOT_OBJECT:
 			http_error(r, 400, "invalid_json",
 			    "request body must be a JSON object", NULL);
+			return;
+		}
+		if ((why = http_json_strict(r->body.data, r->body.len,
+		    r->json)) != NULL) {
+			http_error(r, 400, "invalid_json", why, NULL);
 			return;
 		}
 	}

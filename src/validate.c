@@ -165,7 +165,18 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 			return fail(r, f->name, "%s must be a number from %lld "
 			    "to %lld", f->name, (long long)f->min,
 			    (long long)f->max);
-		o->s = req_strdup(r, number_text(v));
+		/*
+		 * The double the server will keep, not the client's text:
+		 * PostgreSQL refuses the text of a number too small for a
+		 * double ("1e-999": out of range) where json-c gives 0, and
+		 * -0 is stored as 0.
+		 */
+		{
+			char num[32];
+
+			snprintf(num, sizeof(num), "%.17g", d == 0 ? 0.0 : d);
+			o->s = req_strdup(r, num);
+		}
 		return true;
 	}
 	case FT_BOOL:

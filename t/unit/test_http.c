@@ -1,7 +1,9 @@
 /* test_http.c - body parsing, content types and percent-decoding. */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "http.h"
 #include "tap.h"
@@ -14,6 +16,47 @@ parse(const char *s, size_t len)
 
 	json_object_put(o);
 	return st;
+}
+
+/*
+ * 1 when JSON text s passes http_json_strict, 0 when it is refused there
+ * (why in *why), -1 when http_parse_json refuses it already.
+ */
+static int
+strict(const char *s, const char **why)
+{
+	json_object *o = NULL;
+	const char *w;
+
+	*why = "";
+	if (http_parse_json(s, strlen(s), &o) != BODY_OK)
+		return -1;
+	w = http_json_strict(s, strlen(s), o);
+	json_object_put(o);
+	if (w == NULL)
+		return 1;
+	*why = w;
+	return 0;
+}
+
+/* 1 when keys and escapes of s are fine, 0 when refused for dup, -1 else */
+static int
+unique(const char *s)
+{
+	const char *why;
+	int st = strict(s, &why);
+
+	return st == 0 && strstr(why, "duplicate") == NULL ? -1 : st;
+}
+
+/* 1 when s passes, 0 when refused for a surrogate escape, -1 else */
+static int
+paired(const char *s)
+{
+	const char *why;
+	int st = strict(s, &why);
+
+	return st == 0 && strstr(why, "surrogate") == NULL ? -1 : st;
 }
 
 int
@@ -38,6 +81,59 @@ main(void)
 	ok(parse("{\"a\\u0000\":1}", 13) == BODY_NUL || parse("{\"a\\u0000\":1}", 13) == BODY_INVALID,
 	    "NUL in a key refused");
 	ok(parse("{\"a\":\"\xff\"}", 9) == BODY_INVALID, "invalid UTF-8 refused");
+	ok(parse("{\"a\":\"\xc0\x80\"}", 10) == BODY_INVALID,
+	    "overlong UTF-8 refused");
+	ok(parse("{\"\xed\xa0\x80\":1}", 9) == BODY_INVALID,
+	    "UTF-8 surrogate in a key refused");
+	ok(parse("{\"a\":\"\xf4\x90\x80\x80\"}", 12) == BODY_INVALID,
+	    "code point beyond U+10FFFF refused");
+	ok(parse("{\"a\":\"\xf0\x9f\x98\x80\"}", 12) == BODY_OK,
+	    "4-byte UTF-8 (emoji) accepted");
+	ok(1 == unique("{\"a\":1,\"b\":{\"a\":2,\"c\":[{\"a\":3}]}}"),
+	    "equal keys in different objects are fine");
+	ok(1 == unique("{\"a\":\"x:y\\\":\",\"b\":\":\"}"),
+	    "colons and escaped quotes inside strings are not members");
+	ok(0 == unique("{\"a\":1,\"a\":2}"), "duplicate key found");
+	ok(0 == unique("{\"a\":1,\"\\u0061\":2}"),
+	    "duplicate key found after unescaping");
+	ok(0 == unique("{\"x\":[1,{\"k\":1,\"b\":2,\"k\":1}]}"),
+	    "duplicate key found in a nested object");
+	ok(0 == unique("{\"a\":{},\"a\":{}}"), "duplicate of empty objects found");
+	ok(1 == paired("{\"a\":\"\\ud83d\\ude00 \\u00e9\\\\ud800\"}"),
+	    "a surrogate pair, a BMP escape and an escaped backslash pass");
+	ok(0 == paired("{\"a\":\"\\ud800\"}"), "lone high surrogate refused");
+	ok(0 == paired("{\"a\":\"x\\ud83dy\"}"), "high surrogate and a letter refused");
+	ok(0 == paired("{\"a\":\"\\ud83d\\u0041\"}"),
+	    "high surrogate and a non-surrogate escape refused");
+	ok(0 == paired("{\"a\":\"\\udc00\"}"), "lone low surrogate refused");
+	ok(0 == paired("{\"\\uDE00\":1}"), "lone low surrogate in a key refused");
+	ok(0 == paired("{\"a\":\"\\ude00\\ud83d\"}"), "reversed pair refused");
+	{
+		static const char *const good[] = { "0", "-0", "1", "-1",
+		    "0.5", "-0.0", "1e5", "1E-5", "1.5e+3", "10", "120",
+		    "-9223372036854775808", "9223372036854775807",
+		    "18446744073709551615", "99999999999999999999", "1e999",
+		    "[1,-2,30]", NULL };
+		static const char *const bad[] = { "00", "-01", "1.e3",
+		    "NaN", "Infinity", "-Infinity", "[1,NaN]",
+		    "-9223372036854775809", "-99999999999999999999", NULL };
+		char buf[64];
+		const char *why;
+
+		for (i = 0; good[i] != NULL; i++) {
+			snprintf(buf, sizeof(buf), "{\"a\":%s}", good[i]);
+			ok(strict(buf, &why) == 1, "number %s passes", good[i]);
+		}
+		for (i = 0; bad[i] != NULL; i++) {
+			int st;
+
+			snprintf(buf, sizeof(buf), "{\"a\":%s}", bad[i]);
+			st = strict(buf, &why);
+			ok(st == 0, "number %s refused (%s)", bad[i], why);
+		}
+		ok(strict("{\"N\":\"-01 NaN 1.e3\"}", &why) == 1,
+		    "the same inside strings passes");
+	}
 	for (i = 0; i < 10000; i++) {
 		deep[i] = '[';
 		deep[10000 + i] = ']';
