@@ -2,7 +2,8 @@
  * fuzz_request.c - the request layer without a database: method and path
  * through the route table, the query string through the parameter
  * parser, the content type, the body through the JSON checks and then
- * the field-table validator with every field type.
+ * the strict JSON checks and the field-table validator with every field
+ * type.
  *
  * Input: METHOD \n TARGET \n CONTENT-TYPE \n BODY
  */
@@ -95,7 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; qnames[i] != NULL; i++)
 		(void)http_query(&r, qnames[i], &bad);
 	(void)http_is_json_type(ctype);
-	if (http_parse_json(body, blen, &r.json) == BODY_OK)
+	if (http_parse_json(body, blen, &r.json) == BODY_OK &&
+	    http_json_strict(body, blen, r.json) == NULL)
 		(void)validate_body(&r, fields, NFIELDS, vals);
 
 	json_object_put(r.json);
