@@ -614,7 +614,6 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
 {
 	json_object *v = member(root, "seo_score");
 	enum json_type t;
-	const char *s;
 	double d;
 
 	a->seo_score = NULL;
@@ -622,11 +621,11 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
 		return true;
 	t = json_object_get_type(v);
 	if (t == json_type_int || t == json_type_double) {
-		s = number_text(v);
 		d = json_object_get_double(v);
 	} else if (t == json_type_string) {
 		/* tolerated: a number given as a string */
-		s = json_object_get_string(v);
+		const char *s = json_object_get_string(v);
+
 		if (!is_number_text(s))
 			return failf(reason, rsz, "seo_score must be a number");
 		d = strtod(s, NULL);
@@ -635,7 +634,12 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
 	if (!isfinite(d) || d < 0 || d > 100)
 		return failf(reason, rsz, "seo_score must be a number from 0 to "
 		    "100");
-	a->seo_score = s;
+	/*
+	 * The double's own value, not the file's text: PostgreSQL refuses
+	 * text that underflows (1e-999) where strtod gives 0; -0 becomes 0.
+	 */
+	snprintf(a->seo_buf, sizeof(a->seo_buf), "%.17g", d == 0 ? 0.0 : d);
+	a->seo_score = a->seo_buf;
 	return true;
 }
 

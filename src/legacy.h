@@ -40,7 +40,7 @@ struct legacy_article {
 	const char	*slug;		/* NULL: none given (make one from the title) */
 	const char	*content_markdown, *content_html, *meta_description,
 			*primary_keyword;
-	const char	*seo_score;	/* number text for float8 */
+	const char	*seo_score;	/* number text for float8 (seo_buf) */
 	const char	*status;	/* never NULL: "draft" when not given */
 	const char	*wp_post_id;	/* points at wp_buf */
 	const char	*wp_url;
@@ -48,6 +48,7 @@ struct legacy_article {
 	bool		 has_created, has_updated;
 	int64_t		 created_us, updated_us;	/* UTC, microseconds since 1970 */
 	char		 wp_buf[24];
+	char		 seo_buf[32];
 };
 
 enum legacy_run_status {

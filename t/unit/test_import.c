@@ -142,8 +142,16 @@ articles(void)
 	    "numbers, null, empty slug, embedding");
 	is_str(a.id, "abcdef01-2345-6789-abcd-ef0123456789", "id lower-cased");
 	ok(a.slug == NULL, "an empty slug is a missing one");
-	is_str(a.seo_score, "99.50", "seo_score keeps the file's text");
+	is_str(a.seo_score, "99.5", "seo_score as the number it is");
 	is_str(a.embedding, "1,0.5,-2", "embedding text");
+	legacy_article_free(&a);
+
+	ok(article("{\"title\":\"T\",\"seo_score\":1e-999}", &a),
+	    "a seo_score that underflows");
+	is_str(a.seo_score, "0", "is stored as 0, not as text PostgreSQL refuses");
+	legacy_article_free(&a);
+	ok(article("{\"title\":\"T\",\"seo_score\":\"-0\"}", &a), "-0");
+	is_str(a.seo_score, "0", "-0 is 0");
 	legacy_article_free(&a);
 
 	refused("", "empty", "empty file");
