@@ -21,15 +21,6 @@
 #define LIST_DEFAULT	20
 #define LIST_MAX	100
 
-static void
-db_failed(struct req *r, enum db_status e)
-{
-	if (e == DB_DOWN)
-		http_unavailable(r);
-	else
-		http_internal(r);
-}
-
 /* The list being written: rows past limit only tell there is a next page. */
 struct list_state {
 	struct jw	*w;
@@ -80,7 +71,7 @@ api_admin_users_list(struct req *r)
 	/* one row more than asked: is there a next page? */
 	e = repo_users_list(q, &cur, st.limit + 1, list_row, &st);
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	jw_end(&w, ']');
@@ -153,7 +144,7 @@ api_admin_users_patch(struct req *r)
 		return;
 	}
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	jw_init(&w, &r->out);
@@ -229,7 +220,7 @@ api_admin_usage(struct req *r)
 	jw_arr(&w);
 	if ((e = repo_users_usage_month(date, usage_row, &st, totals)) !=
 	    DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	jw_end(&w, ']');

@@ -52,42 +52,6 @@ static const char *const statuses[] = {
 static const struct field create_fields[AF__MAX] = ARTICLE_FIELDS(true);
 static const struct field update_fields[AF__MAX] = ARTICLE_FIELDS(false);
 
-/* Cut b back to len bytes (an attempt that is done again). */
-static void
-buf_cut(struct buf *b, size_t len)
-{
-	if (b->data == NULL || len > b->len)
-		return;
-	b->len = len;
-	b->data[len] = '\0';
-}
-
-/* The answer to a failed repository call. */
-static void
-db_failed(struct req *r, enum db_status e)
-{
-	if (e == DB_DOWN)
-		http_unavailable(r);
-	else
-		http_internal(r);
-}
-
-/* The {id} of the path as a lower-case UUID; false: answered 404. */
-static bool
-path_id(struct req *r, char id[37])
-{
-	const char *p = r->params[0];
-
-	if (p == NULL || !is_uuid(p)) {
-		http_not_found(r);
-		return false;
-	}
-	for (int i = 0; i < 37; i++)
-		id[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') :
-		    p[i];
-	return true;
-}
-
 static void
 to_input(const struct fval *v, struct article_in *in)
 {
@@ -203,7 +167,7 @@ api_articles_list(struct req *r)
 	/* one row more than the page tells whether there is a next one */
 	e = repo_articles_list(r->user.id, status, &c, limit + 1, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	n = PQntuples(res);
@@ -306,14 +270,14 @@ api_articles_create(struct req *r)
 	if (!idem_prepare(r, &k))
 		return;
 	for (tries = 0; tries < TX_TRIES; tries++) {
-		buf_cut(&r->out, 0);
-		buf_cut(&r->hdrs, hdrs0);
+		buf_truncate(&r->out, 0);
+		buf_truncate(&r->hdrs, hdrs0);
 		if ((e = create_tx(r, &k, &in, base)) != DB_RETRY)
 			break;
 	}
 	if (e != DB_OK) {
-		buf_cut(&r->hdrs, hdrs0);
-		db_failed(r, e);
+		buf_truncate(&r->hdrs, hdrs0);
+		http_db_failed(r, e);
 	}
 }
 
@@ -324,14 +288,14 @@ api_articles_get(struct req *r)
 	PGresult *res;
 	enum db_status e;
 
-	if (!path_id(r, id))
+	if (!http_path_id(r, id))
 		return;
 	if ((e = repo_articles_get(r->user.id, id, &res)) == DB_EMPTY) {
 		http_not_found(r);
 		return;
 	}
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	answer_article(r, res, 200);
@@ -347,7 +311,7 @@ api_articles_update(struct req *r)
 	PGresult *res;
 	enum db_status e;
 
-	if (!path_id(r, id) || !validate_body(r, update_fields, AF__MAX, v))
+	if (!http_path_id(r, id) || !validate_body(r, update_fields, AF__MAX, v))
 		return;
 	to_input(v, &in);
 	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
@@ -372,7 +336,7 @@ api_articles_update(struct req *r)
 		    "with this slug", "slug");
 		return;
 	default:
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 }
@@ -383,12 +347,12 @@ api_articles_delete(struct req *r)
 	char id[37];
 	enum db_status e;
 
-	if (!path_id(r, id))
+	if (!http_path_id(r, id))
 		return;
 	if ((e = repo_articles_delete(r->user.id, id)) == DB_EMPTY)
 		http_not_found(r);
 	else if (e != DB_OK)
-		db_failed(r, e);
+		http_db_failed(r, e);
 	else
 		http_no_content(r);
 }
@@ -404,7 +368,7 @@ api_articles_related(struct req *r)
 	struct jw w;
 	int i, n;
 
-	if (!path_id(r, id) ||
+	if (!http_path_id(r, id) ||
 	    !validate_limit(r, "limit", RELATED_DEFAULT, RELATED_MAX, &limit))
 		return;
 	if ((e = repo_articles_related(r->user.id, id, limit, &res)) ==
@@ -413,7 +377,7 @@ api_articles_related(struct req *r)
 		return;
 	}
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	n = PQntuples(res);

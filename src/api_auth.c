@@ -41,15 +41,6 @@ static const struct field login_fields[F__MAX] = {
 };
 
 static void
-db_failed(struct req *r, enum db_status e)
-{
-	if (e == DB_DOWN)
-		http_unavailable(r);
-	else
-		http_internal(r);
-}
-
-static void
 invalid_credentials(struct req *r)
 {
 	http_error(r, 401, "invalid_credentials", "wrong email or password",
@@ -123,7 +114,7 @@ api_auth_register(struct req *r)
 		goto out;
 	}
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		goto out;
 	}
 	write_session(r, u, key);
@@ -153,7 +144,7 @@ api_auth_login(struct req *r)
 		return;
 	}
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	if (!auth_verify_password(pw, u->password_hash)) {
@@ -199,7 +190,7 @@ api_auth_logout(struct req *r)
 			http_error(r, 401, "unauthorized",
 			    "the credentials are no longer valid", NULL);
 		else
-			db_failed(r, e);
+			http_db_failed(r, e);
 		return;
 	}
 	auth_clear_cookie(r);

@@ -51,39 +51,6 @@ static const struct field end_fields[EF__MAX] = {
 };
 
 static void
-buf_cut(struct buf *b, size_t len)
-{
-	if (b->data == NULL || len > b->len)
-		return;
-	b->len = len;
-	b->data[len] = '\0';
-}
-
-static void
-db_failed(struct req *r, enum db_status e)
-{
-	if (e == DB_DOWN)
-		http_unavailable(r);
-	else
-		http_internal(r);
-}
-
-static bool
-path_id(struct req *r, char id[37])
-{
-	const char *p = r->params[0];
-
-	if (p == NULL || !is_uuid(p)) {
-		http_not_found(r);
-		return false;
-	}
-	for (int i = 0; i < 37; i++)
-		id[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') :
-		    p[i];
-	return true;
-}
-
-static void
 pipeline_write(struct jw *w, const struct pipeline_row *p)
 {
 	jw_obj(w);
@@ -105,7 +72,7 @@ answer_pipeline(struct req *r, PGresult *res, int col0, int status)
 	struct jw w;
 
 	repo_pipelines_row(res, 0, col0, &p);
-	buf_cut(&r->out, 0);
+	buf_truncate(&r->out, 0);
 	jw_init(&w, &r->out);
 	pipeline_write(&w, &p);
 	http_status(r, status);
@@ -125,7 +92,7 @@ limit_exceeded(struct req *r, const struct pipeline_start *st)
 	struct jw w;
 	bool cost = !st->cost_ok;
 
-	buf_cut(&r->out, 0);
+	buf_truncate(&r->out, 0);
 	jw_init(&w, &r->out);
 	jw_obj(&w);
 	jw_key(&w, "error");
@@ -231,14 +198,14 @@ api_pipelines_start(struct req *r)
 	estimate = v[SF_ESTIMATED_COST].present ? v[SF_ESTIMATED_COST].s :
 	    "0.0000";
 	for (tries = 0; tries < TX_TRIES; tries++) {
-		buf_cut(&r->out, 0);
-		buf_cut(&r->hdrs, hdrs0);
+		buf_truncate(&r->out, 0);
+		buf_truncate(&r->hdrs, hdrs0);
 		if ((e = start_tx(r, &k, article_id, estimate)) != DB_RETRY)
 			break;
 	}
 	if (e != DB_OK) {
-		buf_cut(&r->hdrs, hdrs0);
-		db_failed(r, e);
+		buf_truncate(&r->hdrs, hdrs0);
+		http_db_failed(r, e);
 	}
 }
 
@@ -346,18 +313,18 @@ api_pipelines_end(struct req *r)
 	enum db_status e = DB_OK;
 	int tries;
 
-	if (!path_id(r, id) || !validate_body(r, end_fields, EF__MAX, v) ||
+	if (!http_path_id(r, id) || !validate_body(r, end_fields, EF__MAX, v) ||
 	    !end_body_ok(r, v))
 		return;
 	for (tries = 0; tries < TX_TRIES; tries++) {
-		buf_cut(&r->out, 0);
-		buf_cut(&r->hdrs, hdrs0);
+		buf_truncate(&r->out, 0);
+		buf_truncate(&r->hdrs, hdrs0);
 		if ((e = end_tx(r, id, v)) != DB_RETRY)
 			break;
 	}
 	if (e != DB_OK) {
-		buf_cut(&r->hdrs, hdrs0);
-		db_failed(r, e);
+		buf_truncate(&r->hdrs, hdrs0);
+		http_db_failed(r, e);
 	}
 }
 
@@ -400,7 +367,7 @@ api_pipelines_list(struct req *r)
 		return;
 	e = repo_pipelines_list(r->user.id, status, &c, limit + 1, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	n = PQntuples(res);
@@ -436,14 +403,14 @@ api_pipelines_get(struct req *r)
 	PGresult *res;
 	enum db_status e;
 
-	if (!path_id(r, id))
+	if (!http_path_id(r, id))
 		return;
 	if ((e = repo_pipelines_get(r->user.id, id, &res)) == DB_EMPTY) {
 		http_not_found(r);
 		return;
 	}
 	if (e != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	answer_pipeline(r, res, 0, 200);

@@ -15,15 +15,6 @@
 #define HISTORY_DEFAULT	12
 #define HISTORY_MAX	120
 
-static void
-db_failed(struct req *r, enum db_status e)
-{
-	if (e == DB_DOWN)
-		http_unavailable(r);
-	else
-		http_internal(r);
-}
-
 void
 api_usage_get(struct req *r)
 {
@@ -32,7 +23,7 @@ api_usage_get(struct req *r)
 	enum db_status e;
 
 	if ((e = repo_usage_current(r->user.id, &u)) != DB_OK) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	jw_init(&w, &r->out);
@@ -53,7 +44,7 @@ api_usage_history(struct req *r)
 		return;
 	e = repo_usage_history(r->user.id, months, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
-		db_failed(r, e);
+		http_db_failed(r, e);
 		return;
 	}
 	n = PQntuples(res);

@@ -36,6 +36,15 @@ buf_reset(struct buf *b, size_t keep)
 		b->data[0] = '\0';
 }
 
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (b->data == NULL || len > b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 static void
 buf_grow(struct buf *b, size_t extra)
 {

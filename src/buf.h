@@ -16,6 +16,8 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 /* Empty the buffer; keep up to keep bytes of capacity for reuse. */
 void buf_reset(struct buf *b, size_t keep);
+/* Cut b back to its first len bytes (no-op when it is shorter). */
+void buf_truncate(struct buf *b, size_t len);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);

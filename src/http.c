@@ -156,6 +156,31 @@ http_internal(struct req *r)
 	http_error(r, 500, "internal", "internal error", NULL);
 }
 
+void
+http_db_failed(struct req *r, enum db_status e)
+{
+	if (e == DB_DOWN)
+		http_unavailable(r);
+	else
+		http_internal(r);
+}
+
+bool
+http_path_id(struct req *r, char id[37])
+{
+	const char *p = r->params[0];
+	int i;
+
+	if (p == NULL || !is_uuid(p)) {
+		http_not_found(r);
+		return false;
+	}
+	for (i = 0; i < 37; i++)
+		id[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') :
+		    p[i];
+	return true;
+}
+
 static int
 hexval(char c)
 {

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "db.h"
 
 struct route;
 
@@ -86,6 +87,15 @@ void http_no_content(struct req *r);
  */
 void http_error(struct req *r, int status, const char *code,
     const char *message, const char *field);
+
+/* The answer to a failed repository call: 503 when the database is down, else 500. */
+void http_db_failed(struct req *r, enum db_status e);
+
+/*
+ * The {id} path segment as a lower-case UUID in id.  Returns false, having
+ * answered 404, when it is not a UUID (API.md: such an id is not found).
+ */
+bool http_path_id(struct req *r, char id[37]);
 
 /* Shorthands for the common ones. */
 void http_validation(struct req *r, const char *field, const char *message);
