@@ -20,6 +20,7 @@
 #include "log.h"
 #include "slug.h"
 #include "util.h"
+#include "validate.h"
 
 #define US_PER_SEC	INT64_C(1000000)
 #define US_PER_DAY	(INT64_C(86400) * US_PER_SEC)
@@ -324,37 +325,6 @@ failf(char *reason, size_t rsz, const char *fmt, ...)
 	vsnprintf(reason, rsz, fmt, ap);
 	va_end(ap);
 	return false;
-}
-
-/* As validate.c: the slug alphabet. */
-static bool
-is_slug(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		    *s == '-'))
-			return false;
-	return true;
-}
-
-/* As validate.c: http(s)://host..., no blanks or control characters. */
-static bool
-is_http_url(const char *s)
-{
-	const char *host;
-
-	if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else
-		return false;
-	if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-			return false;
-	return true;
 }
 
 /*
@@ -726,7 +696,7 @@ check_article(json_object *root, struct legacy_article *a, char *reason,
 	else {
 		if (!get_string(root, "slug", 1, SLUG_MAX, &a->slug, reason, rsz))
 			return false;
-		if (a->slug != NULL && !is_slug(a->slug))
+		if (a->slug != NULL && !validate_is_slug(a->slug))
 			return failf(reason, rsz, "slug may contain only a-z, "
 			    "0-9 and '-'");
 	}
@@ -758,7 +728,7 @@ check_article(json_object *root, struct legacy_article *a, char *reason,
 	    !get_string(root, "wp_url", 0, LEGACY_WP_URL_MAX, &a->wp_url, reason,
 	    rsz))
 		return false;
-	if (a->wp_url != NULL && !is_http_url(a->wp_url))
+	if (a->wp_url != NULL && !validate_is_http_url(a->wp_url))
 		return failf(reason, rsz, "wp_url must be an http:// or https:// "
 		    "URL");
 	/* has_embedding is derived from embedding: checked, not kept */

@@ -41,8 +41,8 @@ number_text(json_object *v)
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 }
 
-static bool
-is_slug(const char *s)
+bool
+validate_is_slug(const char *s)
 {
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
@@ -51,8 +51,8 @@ is_slug(const char *s)
 	return true;
 }
 
-static bool
-is_http_url(const char *s)
+bool
+validate_is_http_url(const char *s)
 {
 	const char *host;
 
@@ -136,10 +136,10 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 			return fail(r, f->name, "%s must be at most %lld "
 			    "characters", f->name, (long long)f->max);
 		}
-		if (f->type == FT_SLUG && !is_slug(s))
+		if (f->type == FT_SLUG && !validate_is_slug(s))
 			return fail(r, f->name, "%s may contain only a-z, 0-9 "
 			    "and '-'", f->name);
-		if (f->type == FT_URL && !is_http_url(s))
+		if (f->type == FT_URL && !validate_is_http_url(s))
 			return fail(r, f->name, "%s must be an http:// or "
 			    "https:// URL", f->name);
 		return true;

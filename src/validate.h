@@ -55,6 +55,11 @@ struct fval {
 bool validate_body(struct req *r, const struct field *fields, size_t n,
     struct fval *out);
 
+/* The slug alphabet [a-z0-9-] (the length is checked by the caller). */
+bool validate_is_slug(const char *s);
+/* An http:// or https:// URL with a host and no blanks or controls. */
+bool validate_is_http_url(const char *s);
+
 /*
  * Query parameters: limit (1..max, default def) and a cursor; false when
  * the request has been answered with 400.
