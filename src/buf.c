@@ -103,6 +103,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/*
+ * True when one of the eight bytes of v is a control character, '"' or
+ * '\\' (the "has a byte less than n" bit trick, exact for n <= 128).
+ */
+static inline bool
+escape_in8(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+
+	return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+	    ((bs - ones) & ~bs)) & high;
+}
+
 void
 json_escape(struct buf *b, const char *s, size_t n)
 {
@@ -112,10 +127,26 @@ json_escape(struct buf *b, const char *s, size_t n)
 	buf_grow(b, n + 2);
 	buf_addc(b, '"');
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		const char *esc = NULL;
 		char u[7];
 
+		/*
+		 * Eight bytes at a time while none needs escaping: article
+		 * contents are kilobytes (bench/: json_escape was a tenth of
+		 * a worker's time on GET /articles/{id}).
+		 */
+		while (n - i >= 8) {
+			uint64_t v;
+
+			memcpy(&v, s + i, 8);
+			if (escape_in8(v))
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		buf_add(b, s + run, i - run);

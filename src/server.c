@@ -281,7 +281,8 @@ worker_main(void)
 	FCGX_Request fcgi;
 	struct sigaction sa;
 	sigset_t block, waitmask;
-	int fd = -1;
+	int fd = -1, keep;
+	bool unix_listener;
 
 	log_setproc("worker");
 	memset(&sa, 0, sizeof(sa));
@@ -314,6 +315,13 @@ worker_main(void)
 	 * reach it.  keepConnection = 1 before FCGX_Accept_r stops its
 	 * implicit finish from closing the fd we just gave it.
 	 */
+	{
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		unix_listener = getsockname(listen_fd, (struct sockaddr *)&ss,
+		    &len) == 0 && ss.ss_family == AF_UNIX;
+	}
 	FCGX_InitRequest(&fcgi, -1, FCGI_FAIL_ACCEPT_ON_INTR);
 	for (;;) {
 		fd = worker_wait(fcgi.ipcFd, &waitmask);
@@ -325,8 +333,24 @@ worker_main(void)
 			fcgi.ipcFd = -1;	/* libfcgi closed it */
 			continue;
 		}
+		/*
+		 * On a unix socket, a connection nginx does not keep
+		 * (FCGI_KEEP_CONN unset) is closed here after FCGX_Finish_r.
+		 * libfcgi's own close shuts down the sending side and then
+		 * waits in select(2) until nginx has closed its end, against a
+		 * TCP RST that a unix socket never sends: every request would
+		 * block the worker once more, until nginx got to run (bench/:
+		 * list 4.1k -> 5.3k req/s with 2 workers).
+		 */
+		keep = fcgi.keepConnection;
+		if (unix_listener)
+			fcgi.keepConnection = 1;
 		http_handle(&fcgi);
 		FCGX_Finish_r(&fcgi);
+		if (unix_listener && !keep && fcgi.ipcFd >= 0) {
+			close(fcgi.ipcFd);
+			fcgi.ipcFd = -1;
+		}
 	}
 	if (fcgi.ipcFd >= 0)
 		close(fcgi.ipcFd);

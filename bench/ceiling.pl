@@ -1,0 +1,57 @@
+#!/usr/bin/perl
+# bench/ceiling.pl CAPTURE_LOG ID1 DIR < "id ver" lines
+#
+# Makes the pgbench scripts of the ceiling from what PostgreSQL logged
+# (log_statement = all) for one list request made by user ID1: each
+# "execute NAME: SQL" with its "DETAIL: parameters: $1 = '...', ..." line.
+#
+# The statements stay exactly as the worker prepared them, parameters
+# included: pgbench -M prepared turns each :variable into a parameter and
+# prepares each statement once per connection, as a worker does.  pgbench
+# has no string variables but the -D ones given on its command line, so
+# there is one script per user (at most 128, pgbench's limit), DIR/uN.sql,
+# whose user id and token version are the variables idN and verN; the
+# other parameters keep their logged values (pN_K).  DIR/vars holds the -D
+# options.  pgbench also takes a :name inside a literal for a variable
+# (to_char's 'HH24:MI:SS'): those colons are spelled U&'\003A', which the
+# server reads as the same constant when it parses the statement.
+use strict;
+use warnings;
+
+my ($capture, $id1, $dir) = @ARGV;
+open my $in, '<', $capture or die "$capture: $!\n";
+my (@stmts, $sql);
+while (<$in>) {
+    if (/LOG:  execute \S+: (.*)/) {
+        $sql = $1;
+    } elsif (/DETAIL:  parameters: (.*)/ && defined $sql) {
+        push @stmts, [ $sql, { $1 =~ /\$(\d+) = '([^']*)'/g } ];
+        undef $sql;
+    }
+}
+die "no statements in $capture\n" unless @stmts;
+
+my %vars;
+my $n = 0;
+while (my $line = <STDIN>) {
+    my ($id, $ver) = split ' ', $line;
+    last if ++$n > 128;
+    $vars{"id$n"} = $id;
+    $vars{"ver$n"} = $ver;
+    open my $out, '>', "$dir/u$n.sql" or die "$dir/u$n.sql: $!\n";
+    for my $s (0 .. $#stmts) {
+        my ($text, $p) = @{ $stmts[$s] };
+        my ($verk) = $text =~ /token_version = \$(\d+)\b/;
+        $text =~ s{'([^']*)'}{ my $l = $1; $l =~ /:/ ? "U&'" . ($l =~ s/:/\\003A/gr) . "'" : "'$l'" }ge;
+        $text =~ s{\$(\d+)\b}{
+            my $k = $1;
+            if ($p->{$k} eq $id1) { ":id$n" }
+            elsif (defined $verk && $k == $verk) { ":ver$n" }
+            else { $vars{"p${s}_$k"} = $p->{$k}; ":p${s}_$k" }
+        }ge;
+        print $out "$text;\n";
+    }
+    close $out;
+}
+open my $v, '>', "$dir/vars" or die "$dir/vars: $!\n";
+print $v map { "-D $_=$vars{$_}\n" } sort keys %vars;

@@ -1,0 +1,134 @@
+#!/usr/bin/perl
+# bench/report.pl RESULTS WALSTATS key=value...: the table of bench/run.
+#
+# RESULTS: round name req/s p50_us p99_us non2xx socket_errors peak_rss_kib
+# WALSTATS: round name requests wal_records wal_bytes wal_syncs sync_ms
+# Rounds named bigN were measured after growing the table (--big).
+use strict;
+use warnings;
+
+my ($results, $walstats, @kv) = @ARGV;
+my %info = map { split /=/, $_, 2 } @kv;
+
+sub median { my @s = sort { $a <=> $b } @_; @s % 2 ? $s[$#s / 2] : ($s[@s / 2 - 1] + $s[@s / 2]) / 2 }
+sub min_ { (sort { $a <=> $b } @_)[0] }
+sub max_ { (sort { $b <=> $a } @_)[0] }
+
+my (%r, @order);
+open my $fh, '<', $results or die "$results: $!\n";
+while (<$fh>) {
+    chomp;
+    my ($round, $name, $rps, $p50, $p99, $bad, $sock, $rss, $cpu) = split /\t/;
+    my $set = $round =~ /^big/ ? 'big' : 'main';
+    push @order, "$set/$name" unless $r{"$set/$name"};
+    push @{ $r{"$set/$name"} }, { rps => $rps, p50 => $p50, p99 => $p99, err => $bad + $sock, rss => $rss,
+        cpu => [ split m{/}, $cpu // '' ] };
+}
+my %m;    # medians
+for my $k (keys %r) {
+    my @x = @{ $r{$k} };
+    $m{$k} = {
+        rps => median(map { $_->{rps} } @x), min => min_(map { $_->{rps} } @x), max => max_(map { $_->{rps} } @x),
+        p50 => median(map { $_->{p50} } @x), p99 => median(map { $_->{p99} } @x),
+        err => eval { my $s = 0; $s += $_->{err} for @x; $s }, rss => max_(map { $_->{rss} } @x), n => scalar @x,
+        cpu => join('/', map { my $i = $_; my @v = grep { defined && /\d/ } map { $_->{cpu}[$i] } @x;
+                               @v ? sprintf('%.0f', median(@v)) : '-' } 0 .. 3),
+    };
+}
+
+sub table {
+    my ($set) = @_;
+    my $fl = $m{"$set/floor"}{rps};
+    my $ce = $m{"$set/ceiling"}{rps};
+    my $bound = $fl && $ce ? 1 / (1 / $fl + 1 / $ce) : undef;
+    printf "%-15s %24s %8s %8s %7s %8s %7s %7s %10s  %s\n", 'scenario', 'req/s median (min-max)', 'p50 ms', 'p99 ms',
+        'errors', '/ceiling', '/floor', '/bound', 'worker RSS', 'CPU us/req c/n/a/pg';
+    for my $k (grep { m{^$set/} } @order) {
+        my $x = $m{$k};
+        (my $name = $k) =~ s{.*/}{};
+        my $lat = $name eq 'crypt';
+        printf "%-15s %24s %8s %8s %7d %8s %7s %7s %10s  %s\n", $name,
+            sprintf('%.0f (%.0f-%.0f)', $x->{rps}, $x->{min}, $x->{max}),
+            $lat ? '-' : sprintf('%.2f', $x->{p50} / 1000), $lat ? '-' : sprintf('%.2f', $x->{p99} / 1000),
+            $x->{err},
+            $ce ? sprintf('%.2f', $x->{rps} / $ce) : '-',
+            $fl ? sprintf('%.2f', $x->{rps} / $fl) : '-',
+            $bound ? sprintf('%.2f', $x->{rps} / $bound) : '-',
+            $x->{rss} ? sprintf('%.1f MiB', $x->{rss} / 1024) : '-', $x->{cpu};
+    }
+    printf "%-15s %24.0f   = 1 / (1/floor + 1/ceiling)\n", 'combined bound', $bound if $bound;
+    print "CPU us/req: CPU time per request of client (wrk, pgbench) / nginx / responder (blogposter or floor) / PostgreSQL\n";
+    my $sum = sub { my $t = 0; $t += $_ for grep { /\d/ } split m{/}, ($m{"$set/$_[0]"} // {})->{cpu} // ''; $t };
+    printf "CPU per list request %d us; floor + ceiling %d + %d = %d us (x%.2f)\n", $sum->('list'), $sum->('floor'),
+        $sum->('ceiling'), $sum->('floor') + $sum->('ceiling'), $sum->('list') / ($sum->('floor') + $sum->('ceiling'))
+        if $m{"$set/list"} && $sum->('floor') && $sum->('ceiling');
+    return $bound;
+}
+
+printf "blogposter bench, %s: %s CPUs (%s), load average before / after %s\n", $info{date}, $info{cpus}, $info{cpu}, $info{load};
+printf "%d rounds x %d s, %d connections, %d workers, %d users x %d articles, fastcgi_keep_conn %s\n\n",
+    @info{qw(rounds duration conns workers users per_user)}, $info{keep_conn};
+my $bound = table('main');
+
+my @check;
+sub check { my ($ok, $what) = @_; push @check, sprintf "  %-8s %s", $ok ? 'met' : 'NOT met', $what }
+sub have { my @k = @_; !grep { !$m{"main/$_"} } @k }
+if ($bound && have('list')) {
+    my $l = $m{'main/list'};
+    check($l->{rps} >= 0.8 * $bound, sprintf 'list >= 0.8 of the combined bound: %.2f', $l->{rps} / $bound);
+    check($l->{p99} <= 3 * $l->{p50}, sprintf 'list p99 <= 3 x p50: %.2f ms / %.2f ms = %.1f', $l->{p99} / 1000, $l->{p50} / 1000, $l->{p99} / $l->{p50});
+}
+if (have(qw(list list_apikey))) {
+    my $x = $m{'main/list_apikey'}{rps} / $m{'main/list'}{rps};
+    check(abs($x - 1) <= 0.1, sprintf 'list_apikey within 10%% of list: %.2f', $x);
+}
+if (have(qw(list get))) {
+    my $x = $m{'main/get'}{rps} / $m{'main/list'}{rps};
+    check($x >= 1, sprintf 'get >= list: %.2f', $x);
+}
+if (have(qw(login crypt))) {
+    my $x = $m{'main/login'}{rps} / $m{'main/crypt'}{rps};
+    check($x >= 0.9, sprintf 'login >= 0.9 of crypt_rn/s in %d processes: %.0f / %.0f = %.2f', $info{workers},
+        $m{'main/login'}{rps}, $m{'main/crypt'}{rps}, $x);
+}
+if ($info{rss_1k}) {
+    my $d = $info{rss_100k} - $info{rss_1k};
+    check($d <= 1024, sprintf 'worker RSS after 100,000 requests within 1 MiB of after 1,000: %.1f -> %.1f MiB (%+d KiB; %.1f MiB at the end)',
+        $info{rss_1k} / 1024, $info{rss_100k} / 1024, $d, $info{rss_end} / 1024);
+}
+
+# WAL, per request, for the writing scenarios.
+my %w;
+if (open my $wf, '<', $walstats) {
+    while (<$wf>) {
+        chomp;
+        my ($round, $name, $n, $rec, $bytes, $syncs, $ms) = split /\t/;
+        my $x = $w{$name} //= {};
+        $x->{n} += $n; $x->{rec} += $rec; $x->{bytes} += $bytes; $x->{syncs} += $syncs; $x->{ms} += $ms;
+    }
+}
+if (%w) {
+    print "\nWAL per request (pg_stat_wal; ~async: synchronous_commit=off, for comparison only)\n";
+    printf "  %-15s %9s %9s %12s %14s %14s\n", 'scenario', 'records', 'bytes', 'WAL syncs', 'ms per sync', 'sync ms/req';
+    for my $name (sort keys %w) {
+        my $x = $w{$name};
+        printf "  %-15s %9.1f %9.0f %12.3f %14.3f %14.3f\n", $name, $x->{rec} / $x->{n}, $x->{bytes} / $x->{n},
+            $x->{syncs} / $x->{n}, $x->{syncs} ? $x->{ms} / $x->{syncs} : 0, $x->{ms} / $x->{n};
+    }
+    for my $s (qw(create pipeline)) {
+        next unless $m{"main/$s"} && $m{"main/$s~async"};
+        printf "  %s: %.0f req/s with synchronous_commit=on, %.0f with off (x%.2f)\n", $s,
+            $m{"main/$s"}{rps}, $m{"main/$s~async"}{rps}, $m{"main/$s~async"}{rps} / $m{"main/$s"}{rps};
+    }
+}
+
+if ($m{'big/list'}) {
+    printf "\nAfter growing the table to %d articles:\n", $info{articles_end};
+    table('big');
+    my ($a, $b) = ($m{'main/list'}, $m{'big/list'});
+    my $norm = ($m{'big/floor'}{rps} / $m{'main/floor'}{rps} + $m{'big/ceiling'}{rps} / $m{'main/ceiling'}{rps}) / 2;
+    check($b->{p50} <= 1.2 * $a->{p50}, sprintf 'list median latency at %d articles <= 1.2 x at %d: %.2f ms / %.2f ms = %.2f (req/s ratio %.2f; floor and ceiling moved x%.2f meanwhile)',
+        $info{articles_end}, $info{articles}, $b->{p50} / 1000, $a->{p50} / 1000, $b->{p50} / $a->{p50},
+        $b->{rps} / $a->{rps}, $norm);
+}
+print "\nTargets:\n", join("\n", @check), "\n" if @check;
