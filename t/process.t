@@ -111,10 +111,20 @@ $ua->get($h->url('/api/v1/health') => sub {
     ($code, $body) = ($tx->res->code, $tx->res->body);
     Mojo::IOLoop->stop;
 });
-# the request is now waiting on the lock: stop the server, then let it finish
-Mojo::IOLoop->timer(0.7 => sub { $h->signal_bp('TERM') });
-Mojo::IOLoop->timer(1.5 => sub { $alive_while_busy = kill(0, $master); $dbh->commit });
-Mojo::IOLoop->timer(15 => sub { Mojo::IOLoop->stop });
+# Once a worker's query waits on the lock (the request is in flight, not
+# queued), stop the server; 0.8 s later let the request finish.
+my $waiting = $dbh->prepare(q{SELECT count(*) FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND application_name = 'blogposter'});
+my $poll;
+$poll = Mojo::IOLoop->recurring(0.05 => sub {
+    $waiting->execute;
+    my ($n) = $waiting->fetchrow_array;
+    return unless $n;
+    Mojo::IOLoop->remove($poll);
+    $h->signal_bp('TERM');
+    Mojo::IOLoop->timer(0.8 => sub { $alive_while_busy = kill(0, $master); $dbh->commit });
+});
+Mojo::IOLoop->timer(20 => sub { Mojo::IOLoop->stop });
 Mojo::IOLoop->start;
 ok($alive_while_busy, 'master waits for the busy worker');
 is($code, 200, 'the request in flight at SIGTERM completed');
