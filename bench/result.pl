@@ -13,7 +13,7 @@ my ($out, $tmp) = @ARGV;
 my $text = do { local (@ARGV, $/) = $out; <> };
 my $name = $ENV{NAME};
 my (%v, $n);
-if ($name eq 'ceiling') {
+if ($name =~ /^ceiling/) {
     ($v{rps}) = $text =~ /tps = ([\d.]+) \(without/ or exit 1;
     ($n) = $text =~ /transactions actually processed: (\d+)/;
     my ($fail) = $text =~ /failed transactions: (\d+)/;
@@ -31,15 +31,17 @@ if ($name eq 'ceiling') {
 }
 
 # CPU per request: client (time's user + sys), then nginx, responder and
-# PostgreSQL from /proc (ticks of: app nginx, floor nginx, app, floor, pg).
+# PostgreSQL from /proc (ticks of: nginx app, floor, big; responder app,
+# floor, big; PostgreSQL).
 my @c0 = split ' ', $ENV{CPU0};
 my @c1 = split ' ', $ENV{CPU1};
-my @d = map { ($c1[$_] - $c0[$_]) / $ENV{HZ} } 0 .. 4;
+my @d = map { ($c1[$_] - $c0[$_]) / $ENV{HZ} } 0 .. 6;
 my ($cu, $cs) = split ' ', $ENV{CLIENT};
-my @cpu = $name eq 'floor' ? ($cu + $cs, $d[1], $d[3], undef)
-        : $name eq 'ceiling' ? ($cu + $cs, undef, undef, $d[4])
+my @cpu = $name eq 'floor' ? ($cu + $cs, $d[1], $d[4], undef)
+        : $name =~ /^ceiling/ ? ($cu + $cs, undef, undef, $d[6])
         : $name eq 'crypt' ? ($cu + $cs, undef, undef, undef)
-        : ($cu + $cs, $d[0], $d[2], $d[4]);
+        : $name =~ /\@1M$/ ? ($cu + $cs, $d[2], $d[5], $d[6])
+        : ($cu + $cs, $d[0], $d[3], $d[6]);
 my $cpu = join '/', map { defined $_ && $n ? sprintf('%.0f', $_ * 1e6 / $n) : '-' } @cpu;
 
 printf "%s\t%s\t%.1f\t%d\t%d\t%d\t%d\t%d\t%s\n", $ENV{ROUND}, $name, $v{rps}, $v{p50_us}, $v{p99_us},
