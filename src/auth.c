@@ -21,7 +21,9 @@
 #include <jwt.h>
 
 #include "auth.h"
+#include "auth_cache.h"
 #include "config.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "repo.h"
@@ -241,8 +243,9 @@ int_claim(jwt_t *jwt, const char *name, int64_t *out)
 	return ok;
 }
 
-bool
-auth_check_token(const char *token, char sub[37], int64_t *ver)
+/* auth_check_token, also giving the token's exp. */
+static bool
+check_token(const char *token, char sub[37], int64_t *ver, int64_t *expp)
 {
 	const char *dot1, *dot2, *s;
 	size_t len;
@@ -276,6 +279,7 @@ auth_check_token(const char *token, char sub[37], int64_t *ver)
 		goto out;
 	memcpy(sub, s, 36);
 	sub[36] = '\0';
+	*expp = exp;
 	for (char *p = sub; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			*p = (char)(*p - 'A' + 'a');
@@ -283,6 +287,14 @@ auth_check_token(const char *token, char sub[37], int64_t *ver)
 out:
 	jwt_free(jwt);
 	return ok;
+}
+
+bool
+auth_check_token(const char *token, char sub[37], int64_t *ver)
+{
+	int64_t exp;
+
+	return check_token(token, sub, ver, &exp);
 }
 
 void
@@ -391,6 +403,83 @@ lookup_failed(struct req *r, enum db_status e)
 	return false;
 }
 
+/*
+ * A token's claims: from the worker's memory when this very token was
+ * verified before (and has not expired), else verified now and kept.
+ */
+static bool
+token_claims(const char *token, char sub[37], int64_t *ver)
+{
+	struct auth_cached c;
+
+	if (auth_cache_get(CACHE_TOKEN, token, &c)) {
+		memcpy(sub, c.id, sizeof(c.id));
+		*ver = c.ver;
+		return true;
+	}
+	if (!check_token(token, sub, ver, &c.exp))
+		return false;
+	memcpy(c.id, sub, sizeof(c.id));
+	c.ver = *ver;
+	auth_cache_put(CACHE_TOKEN, token, &c);
+	return true;
+}
+
+/*
+ * Whether the database check may wait for the handler's first query: a
+ * GET that is not an admin route (those need the role before the
+ * handler).  The handler's statements then run before the check is known,
+ * which is harmless for a read: its answer is discarded when the check
+ * fails (auth_settle).
+ */
+static bool
+deferrable(const struct req *r)
+{
+	return strcmp(r->method, "GET") == 0 && !(r->route->flags & RF_ADMIN);
+}
+
+/* The user of a token whose claims are good: checked now or pending. */
+static bool
+token_user(struct req *r, int64_t ver)
+{
+	struct auth_user *u = &r->user;
+	enum db_status e;
+
+	if (deferrable(r)) {
+		repo_users_guard_token(u->id, ver);
+		u->pending = true;
+		return true;
+	}
+	if ((e = repo_users_auth_token(u->id, ver, &u->admin)) != DB_OK) {
+		if (e == DB_EMPTY && u->method == AUTH_COOKIE)
+			auth_clear_cookie(r);
+		return lookup_failed(r, e);
+	}
+	return true;
+}
+
+/* The user of an API key: pending when a request has shown it before. */
+static bool
+key_user(struct req *r, const char *key)
+{
+	struct auth_user *u = &r->user;
+	struct auth_cached c;
+	enum db_status e;
+
+	if (deferrable(r) && auth_cache_get(CACHE_KEY, key, &c)) {
+		memcpy(u->id, c.id, sizeof(c.id));
+		repo_users_guard_key(key, u->id);
+		u->pending = true;
+		return true;
+	}
+	if ((e = repo_users_auth_key(key, u->id, &u->admin)) != DB_OK)
+		return lookup_failed(r, e);
+	memset(&c, 0, sizeof(c));
+	memcpy(c.id, u->id, sizeof(c.id));
+	auth_cache_put(CACHE_KEY, key, &c);
+	return true;
+}
+
 bool
 auth_request(struct req *r)
 {
@@ -398,7 +487,6 @@ auth_request(struct req *r)
 	const char *key = http_param(r, "HTTP_X_API_KEY");
 	const char *cookie;
 	struct auth_user *u = &r->user;
-	enum db_status e;
 	int64_t ver;
 
 	memset(u, 0, sizeof(*u));
@@ -409,18 +497,21 @@ auth_request(struct req *r)
 		authz += 7;
 		while (*authz == ' ')
 			authz++;
-		if (!auth_check_token(authz, u->id, &ver))
+		u->cred = authz;
+		if (!token_claims(authz, u->id, &ver))
 			return unauthorized(r, "invalid or expired token");
-		if ((e = repo_users_auth_token(u->id, ver, &u->admin)) != DB_OK)
-			return lookup_failed(r, e);
+		if (!token_user(r, ver))
+			return false;
 	} else if (key != NULL) {
 		u->method = AUTH_API_KEY;
+		u->cred = key;
 		if (!auth_api_key_format(key))
 			return unauthorized(r, "invalid API key");
-		if ((e = repo_users_auth_key(key, u->id, &u->admin)) != DB_OK)
-			return lookup_failed(r, e);
+		if (!key_user(r, key))
+			return false;
 	} else if ((cookie = session_cookie(r)) != NULL) {
 		u->method = AUTH_COOKIE;
+		u->cred = cookie;
 		/* a cross-site form cannot send a JSON content type */
 		if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 &&
 		    !http_is_json_type(r->content_type)) {
@@ -430,15 +521,12 @@ auth_request(struct req *r)
 			return false;
 		}
 		/* a dead session cookie is also removed from the browser */
-		if (!auth_check_token(cookie, u->id, &ver)) {
+		if (!token_claims(cookie, u->id, &ver)) {
 			auth_clear_cookie(r);
 			return unauthorized(r, "invalid or expired session");
 		}
-		if ((e = repo_users_auth_token(u->id, ver, &u->admin)) != DB_OK) {
-			if (e == DB_EMPTY)
-				auth_clear_cookie(r);
-			return lookup_failed(r, e);
-		}
+		if (!token_user(r, ver))
+			return false;
 	} else
 		return unauthorized(r, "authentication required");
 	u->ok = true;
@@ -447,4 +535,25 @@ auth_request(struct req *r)
 		return false;
 	}
 	return true;
+}
+
+void
+auth_settle(struct req *r)
+{
+	struct auth_user *u = &r->user;
+	enum db_status e;
+
+	if (!u->pending)
+		return;
+	u->pending = false;
+	if ((e = db_guard_end()) == DB_OK)
+		return;
+	u->ok = false;
+	if (e == DB_EMPTY)
+		auth_cache_forget(u->method == AUTH_API_KEY ? CACHE_KEY :
+		    CACHE_TOKEN, u->cred);
+	http_discard(r);
+	if (e == DB_EMPTY && u->method == AUTH_COOKIE)
+		auth_clear_cookie(r);
+	(void)lookup_failed(r, e);
 }

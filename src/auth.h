@@ -28,11 +28,20 @@ void auth_init(void);
 /*
  * The authenticated-user check for a protected route: the first credential
  * present decides (Bearer, X-API-Key, cookie).  On success fills r->user
- * and returns true; otherwise the request has been answered (401, 403,
+ * and returns true (for a GET that is not an admin route, with the
+ * database check left pending: see auth_settle); otherwise the request has been answered (401, 403,
  * 415 for a cookie write without a JSON content type, 503) and it
  * returns false.
  */
 bool auth_request(struct req *r);
+
+/*
+ * For a request auth_request let through with its database check pending
+ * (a read: the check ran with the handler's first query, or runs now):
+ * when the check failed, the handler's answer is replaced by the 401 or
+ * 503 the check would have given first.
+ */
+void auth_settle(struct req *r);
 
 /* A new hash of pw with the library's preferred method (yescrypt). */
 bool auth_hash_password(const char *pw, char out[CRYPT_OUTPUT_SIZE]);

@@ -31,6 +31,18 @@ static long long backoff_ms = BACKOFF_MIN_MS;
 
 static const struct stmt_table *const *tables = repo_tables;
 
+#define GUARD_PARAMS	2
+#define GUARD_PARAM_MAX	64
+
+/* The request's guard (db_guard). */
+static struct {
+	enum { GUARD_NONE, GUARD_PENDING, GUARD_DONE } state;
+	const struct stmt	*s;
+	char			 vals[GUARD_PARAMS][GUARD_PARAM_MAX];
+	const char		*params[GUARD_PARAMS];
+	enum db_status		 status;
+} guard;
+
 static long long
 mono_ms(void)
 {
@@ -212,28 +224,171 @@ classify(const char *what, PGresult *r)
 	return DB_ERROR;
 }
 
-enum db_status
-db_exec(const struct stmt *s, const char *const *params, PGresult **res)
+/* The status of a statement's result; *res keeps it on DB_OK / DB_EMPTY. */
+static enum db_status
+outcome(const struct stmt *s, PGresult *r, PGresult **res)
 {
-	PGresult *r;
-	ExecStatusType st;
+	ExecStatusType st = PQresultStatus(r);
+	enum db_status e;
 
-	*res = NULL;
-	if (!up)
-		return DB_DOWN;
-	r = PQexecPrepared(conn, s->name, s->nparams, params, NULL, NULL, 0);
-	st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*res = r;
 		return st == PGRES_TUPLES_OK && PQntuples(r) == 0 ?
 		    DB_EMPTY : DB_OK;
 	}
-	{
-		enum db_status e = classify(s->name, r);
+	e = classify(s->name, r);
+	PQclear(r);
+	return e;
+}
 
-		PQclear(r);
-		return e;
+/* The guard's status from its result (which it frees). */
+static enum db_status
+guard_outcome(PGresult *g)
+{
+	PGresult *kept = NULL;
+	enum db_status e = g ? outcome(guard.s, g, &kept) :
+	    classify(guard.s->name, NULL);
+
+	PQclear(kept);
+	guard.state = GUARD_DONE;
+	guard.status = e;
+	return e;
+}
+
+/*
+ * The first result of the pipeline's next query; the rest of that query's
+ * results and the NULL that ends them are consumed.  NULL when the
+ * connection broke.
+ */
+static PGresult *
+pipeline_result(void)
+{
+	PGresult *first = NULL, *x;
+
+	while ((x = PQgetResult(conn)) != NULL) {
+		if (first == NULL)
+			first = x;
+		else
+			PQclear(x);
+		if (PQresultStatus(x) == PGRES_PIPELINE_SYNC)
+			break;
 	}
+	return first;
+}
+
+/* The guard and s in one round trip (see db_guard). */
+static enum db_status
+exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
+{
+	PGresult *g = NULL, *r = NULL, *x;
+	enum db_status e;
+
+	if (!PQenterPipelineMode(conn) ||
+	    !PQsendQueryPrepared(conn, guard.s->name, guard.s->nparams,
+	    guard.params, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(conn, s->name, s->nparams, params, NULL, NULL,
+	    0) ||
+	    !PQpipelineSync(conn)) {
+		log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(conn));
+		up = false;	/* reconnect: the pipeline's state is unknown */
+		next_try_ms = 0;
+		guard.state = GUARD_DONE;
+		guard.status = DB_DOWN;
+		return DB_DOWN;
+	}
+	g = pipeline_result();
+	if (g != NULL && PQresultStatus(g) != PGRES_PIPELINE_SYNC)
+		r = pipeline_result();
+	/* up to and including the Sync */
+	while (r != NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC &&
+	    (x = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(x);
+
+		PQclear(x);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (PQstatus(conn) != CONNECTION_OK || !PQexitPipelineMode(conn)) {
+		log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(conn));
+		PQclear(g);
+		PQclear(r);
+		up = false;
+		next_try_ms = 0;
+		guard.state = GUARD_DONE;
+		guard.status = DB_DOWN;
+		return DB_DOWN;
+	}
+	if ((e = guard_outcome(g)) != DB_OK) {
+		PQclear(r);
+		return e == DB_EMPTY ? DB_DENIED : e;
+	}
+	return outcome(s, r, res);
+}
+
+void
+db_guard(const struct stmt *s, const char *const *params)
+{
+	int i;
+
+	guard.state = GUARD_PENDING;
+	guard.s = s;
+	for (i = 0; i < s->nparams && i < GUARD_PARAMS; i++) {
+		snprintf(guard.vals[i], GUARD_PARAM_MAX, "%s", params[i]);
+		guard.params[i] = guard.vals[i];
+	}
+}
+
+enum db_status
+db_guard_end(void)
+{
+	enum db_status e;
+
+	switch (guard.state) {
+	case GUARD_NONE:
+		return DB_OK;
+	case GUARD_PENDING:
+		guard.state = GUARD_DONE;
+		guard.status = up ? guard_outcome(PQexecPrepared(conn,
+		    guard.s->name, guard.s->nparams, guard.params, NULL, NULL,
+		    0)) : DB_DOWN;
+		break;
+	case GUARD_DONE:
+		break;
+	}
+	e = guard.status;
+	guard.state = GUARD_NONE;
+	return e;
+}
+
+/* A pending guard that failed stops whatever would come after it. */
+static enum db_status
+guard_first(void)
+{
+	enum db_status e;
+
+	if (guard.state != GUARD_PENDING)
+		return DB_OK;
+	e = db_guard_end();
+	guard.state = GUARD_DONE;	/* db_guard_end() asks again */
+	guard.status = e;
+	return e == DB_EMPTY ? DB_DENIED : e;
+}
+
+enum db_status
+db_exec(const struct stmt *s, const char *const *params, PGresult **res)
+{
+	*res = NULL;
+	if (!up) {
+		if (guard.state == GUARD_PENDING) {
+			guard.state = GUARD_DONE;
+			guard.status = DB_DOWN;
+		}
+		return DB_DOWN;
+	}
+	if (guard.state == GUARD_PENDING)
+		return exec_guarded(s, params, res);
+	return outcome(s, PQexecPrepared(conn, s->name, s->nparams, params,
+	    NULL, NULL, 0), res);
 }
 
 enum db_status
@@ -260,6 +415,8 @@ simple(const char *sql)
 
 	if (!up)
 		return DB_DOWN;
+	if ((e = guard_first()) != DB_OK)
+		return e;
 	r = PQexec(conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		e = classify(sql, r);

@@ -27,6 +27,7 @@ enum db_status {
 	DB_CHECK,	/* 23514 check_violation, 22xxx data exceptions */
 	DB_RETRY,	/* 40001 / 40P01: run the transaction again */
 	DB_DOWN,	/* no connection: answer 503 */
+	DB_DENIED,	/* the pending guard returned no row (db_guard) */
 	DB_ERROR,	/* anything else: a bug, answer 500 */
 };
 
@@ -54,6 +55,26 @@ enum db_status db_exec(const struct stmt *s, const char *const *params,
 
 /* Like db_exec with one or more parameters given as arguments. */
 enum db_status db_execv(const struct stmt *s, PGresult **res, ...);
+
+/*
+ * A guard: a statement that must return a row for the request to count
+ * (the authenticated-user check of a read).  It is not run here: the
+ * request's next db_exec sends the guard and its own statement in one
+ * round trip (libpq pipeline mode, one Sync, so one implicit transaction)
+ * and returns DB_DENIED, without the statement's result, when the guard
+ * returned no row, or the guard's own error when it failed.  Only for
+ * statements that change nothing: the statement runs either way.  Any
+ * other use of the connection runs a pending guard alone first.  The
+ * parameters are copied (at most 2, 63 bytes each).
+ */
+void db_guard(const struct stmt *s, const char *const *params);
+
+/*
+ * The guard's outcome, running it alone if it is still pending: DB_OK
+ * (also when there was none), DB_EMPTY, DB_DOWN or DB_ERROR.  Ends the
+ * guard: the next request starts without one.
+ */
+enum db_status db_guard_end(void);
 
 /* BEGIN / COMMIT / ROLLBACK on the worker's connection. */
 enum db_status db_begin(void);

@@ -104,6 +104,14 @@ http_status(struct req *r, int status)
 }
 
 void
+http_discard(struct req *r)
+{
+	buf_reset(&r->out, KEEP_BUF);
+	buf_reset(&r->hdrs, KEEP_BUF);
+	r->status = 0;
+}
+
+void
 http_no_content(struct req *r)
 {
 	buf_reset(&r->out, KEEP_BUF);
@@ -161,6 +169,9 @@ http_db_failed(struct req *r, enum db_status e)
 {
 	if (e == DB_DOWN)
 		http_unavailable(r);
+	else if (e == DB_DENIED)	/* replaced by auth_settle() */
+		http_error(r, 401, "unauthorized",
+		    "the credentials are no longer valid", NULL);
 	else
 		http_internal(r);
 }
@@ -729,6 +740,7 @@ dispatch(struct req *r)
 		}
 	}
 	r->route->handler(r);
+	auth_settle(r);
 	if (r->status == 0)
 		http_internal(r);
 	if (r->status >= 500 && r->status != 503)
@@ -764,6 +776,7 @@ http_handle(FCGX_Request *fcgi)
 	r->path[strcspn(uri, "?")] = '\0';
 
 	dispatch(r);
+	auth_settle(r);		/* a check still pending after an early answer */
 	respond(r);
 	access_log(r);
 

@@ -20,6 +20,8 @@ struct auth_user {
 	char	 id[37];
 	bool	 admin;
 	int	 method;		/* AUTH_BEARER, AUTH_API_KEY, AUTH_COOKIE */
+	bool	 pending;		/* checked with the first query: auth_settle */
+	const char *cred;		/* the token or key (request memory) */
 };
 
 #define REQ_MAX_PARAMS 2
@@ -80,6 +82,8 @@ void http_status(struct req *r, int status);
 
 /* 204 No Content. */
 void http_no_content(struct req *r);
+/* Forget the answer written so far: status, body and extra headers. */
+void http_discard(struct req *r);
 
 /*
  * The error body of API.md: {"error":{"code","message"[,"field"]}}.

@@ -23,6 +23,13 @@ extern const struct stmt_table repo_users_table;
 /* The authenticated-user checks: one indexed query each, active users only. */
 enum db_status repo_users_auth_token(const char *id, int64_t ver, bool *admin);
 enum db_status repo_users_auth_key(const char *key, char id[37], bool *admin);
+/*
+ * The same checks as guards of a read (db_guard): run with the request's
+ * first statement, in one round trip.  guard_key: a key whose user is
+ * known from an earlier request.
+ */
+void repo_users_guard_token(const char *id, int64_t ver);
+void repo_users_guard_key(const char *key, const char *id);
 
 /*
  * Accounts (api_auth.c, api_me.c, api_admin.c, cmd_users.c).  Those taking

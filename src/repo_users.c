@@ -72,6 +72,7 @@
 enum users_stmt {
 	USERS_AUTH_TOKEN,
 	USERS_AUTH_KEY,
+	USERS_AUTH_KEY_OF,
 	USERS_CREATE,
 	USERS_BY_EMAIL,
 	USERS_BY_ID,
@@ -103,6 +104,11 @@ static const struct stmt stmts[USERS__MAX] = {
 	{ "users_auth_key",	/* USERS_AUTH_KEY */
 	  "SELECT id, role = 'admin' FROM users"
 	  " WHERE api_key_hash = (SELECT sha256(convert_to($1, 'UTF8'))) AND is_active", 1 },
+	/* the key of a request whose user is already known (a guard) */
+	{ "users_auth_key_of",	/* USERS_AUTH_KEY_OF */
+	  "SELECT role = 'admin' FROM users"
+	  " WHERE id = $2::uuid AND api_key_hash ="
+	  " (SELECT sha256(convert_to($1, 'UTF8'))) AND is_active", 2 },
 	{ "users_create",	/* USERS_CREATE */
 	  "INSERT INTO users AS u"
 	  " (email, password_hash, role, api_key_hash, api_key_prefix)"
@@ -207,6 +213,25 @@ repo_users_auth_key(const char *key, char id[37], bool *admin)
 	*admin = PQgetvalue(r, 0, 1)[0] == 't';
 	PQclear(r);
 	return DB_OK;
+}
+
+void
+repo_users_guard_token(const char *id, int64_t ver)
+{
+	char v[24];
+	const char *p[2] = { id, v };
+
+	/* past the column's range: no user has it, the guard finds no row */
+	snprintf(v, sizeof(v), "%lld", ver > INT32_MAX ? -1LL : (long long)ver);
+	db_guard(&stmts[USERS_AUTH_TOKEN], p);
+}
+
+void
+repo_users_guard_key(const char *key, const char *id)
+{
+	const char *p[2] = { key, id };
+
+	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
 }
 
 /*
