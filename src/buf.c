@@ -45,20 +45,28 @@ buf_truncate(struct buf *b, size_t len)
 	b->data[len] = '\0';
 }
 
-static void
-buf_grow(struct buf *b, size_t extra)
+static void __attribute__((noinline))
+buf_grow_slow(struct buf *b, size_t need)
 {
-	size_t need = b->len + extra + 1, cap;
+	size_t cap;
 
 	if (need < b->len)
 		fatalx("buffer size overflow");
-	if (need <= b->cap)
-		return;
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
+}
+
+/* Room for extra more bytes and the NUL; the check is all most calls do. */
+static inline void
+buf_grow(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need > b->cap || need < b->len)
+		buf_grow_slow(b, need);
 }
 
 void
@@ -255,8 +263,17 @@ jw_strn(struct jw *w, const char *s, size_t n)
 void
 jw_int(struct jw *w, int64_t v)
 {
+	char d[24], *p = d + sizeof(d);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	/* by hand: buf_printf formats twice, and this runs for every number */
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
 	jw_sep(w);
-	buf_printf(w->b, "%" PRId64, v);
+	buf_add(w->b, p, (size_t)(d + sizeof(d) - p));
 }
 
 void

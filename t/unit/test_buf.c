@@ -38,6 +38,24 @@ main(void)
 	jw_end(&w, '}');
 	is_str(b.data, "{\"s\":\"x\",\"n\":-5,\"a\":[1,null,{}],\"t\":true,\"z\":null}",
 	    "writer places commas and nests");
+	buf_reset(&b, 0);
+
+	jw_init(&w, &b);
+	jw_arr(&w);
+	jw_int(&w, 0);
+	jw_int(&w, 9);
+	jw_int(&w, 10);
+	jw_int(&w, -1);
+	jw_int(&w, INT64_MAX);
+	jw_int(&w, INT64_MIN);
+	jw_end(&w, ']');
+	is_str(b.data, "[0,9,10,-1,9223372036854775807,-9223372036854775808]",
+	    "integers, the extremes included");
+	buf_reset(&b, 0);
+	for (int i = 0; i < 5000; i++)
+		buf_addc(&b, (char)('a' + i % 26));
+	ok(b.len == 5000 && b.cap >= 5001 && b.data[5000] == '\0' &&
+	    b.data[4999] == 'a' + 4999 % 26, "grows one byte at a time past 4 KiB");
 	buf_free(&b);
 
 	ok(money_parse("0.042", 5, m) && strcmp(m, "0.0420") == 0, "0.042 -> 0.0420");
