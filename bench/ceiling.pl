@@ -12,7 +12,10 @@
 # there is one script per user (at most 128, pgbench's limit), DIR/uN.sql,
 # whose user id and token version are the variables idN and verN; the
 # other parameters keep their logged values (pN_K).  DIR/vars holds the -D
-# options.  pgbench also takes a :name inside a literal for a variable
+# options.  The statements are sent as the worker sends them: in one
+# round trip (\startpipeline ... \endpipeline), since a read's
+# authentication check goes with its first query (src/db.c, db_guard).
+# pgbench also takes a :name inside a literal for a variable
 # (to_char's 'HH24:MI:SS'): those colons are spelled U&'\003A', which the
 # server reads as the same constant when it parses the statement.
 use strict;
@@ -39,6 +42,7 @@ while (my $line = <STDIN>) {
     $vars{"id$n"} = $id;
     $vars{"ver$n"} = $ver;
     open my $out, '>', "$dir/u$n.sql" or die "$dir/u$n.sql: $!\n";
+    print $out "\\startpipeline\n";
     for my $s (0 .. $#stmts) {
         my ($text, $p) = @{ $stmts[$s] };
         my ($verk) = $text =~ /token_version = \$(\d+)\b/;
@@ -51,6 +55,7 @@ while (my $line = <STDIN>) {
         }ge;
         print $out "$text;\n";
     }
+    print $out "\\endpipeline\n";
     close $out;
 }
 open my $v, '>', "$dir/vars" or die "$dir/vars: $!\n";
