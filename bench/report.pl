@@ -67,8 +67,8 @@ sub table {
 }
 
 printf "blogposter bench, %s: %s CPUs (%s), load average before / after %s\n", $info{date}, $info{cpus}, $info{cpu}, $info{load};
-printf "%d rounds x %d s, %d connections, %d workers, %d users x %d articles, fastcgi_keep_conn %s\n\n",
-    @info{qw(rounds duration conns workers users per_user)}, $info{keep_conn};
+printf "%d rounds x %d s, %d connections, %d workers, %d users x %d articles, fastcgi_keep_conn %s, floor body %d bytes\n\n",
+    @info{qw(rounds duration conns workers users per_user)}, $info{keep_conn}, $info{floor_bytes} // 2048;
 my $bound = table('main');
 
 my @check;
