@@ -37,6 +37,8 @@ for my $k (keys %r) {
     };
 }
 
+my $together;    # floor~together/floor + ceiling~together/ceiling
+
 sub table {
     my ($set) = @_;
     my $fl = $m{"$set/floor"}{rps};
@@ -58,6 +60,13 @@ sub table {
             $x->{rss} ? sprintf('%.1f MiB', $x->{rss} / 1024) : '-', $x->{cpu};
     }
     printf "%-15s %24.0f   = 1 / (1/floor + 1/ceiling)\n", 'combined bound', $bound if $bound;
+    my ($tf, $tc) = map { $m{"$set/$_~together"} } qw(floor ceiling);
+    if ($bound && $tf && $tc) {
+        $together = $tf->{rps} / $fl + $tc->{rps} / $ce;
+        printf "%-15s %24.2f   = floor~together/floor + ceiling~together/ceiling: the share of their\n"
+            . "%-15s %24s     separate rates the two keep side by side (the bound assumes 1.00)\n",
+            'side by side', $together, '', '';
+    }
     print "CPU us/req: CPU time per request of client (wrk, pgbench) / nginx / responder (blogposter or floor) / PostgreSQL\n";
     my $sum = sub { my $t = 0; $t += $_ for grep { /\d/ } split m{/}, ($m{"$set/$_[0]"} // {})->{cpu} // ''; $t };
     printf "CPU per list request %d us; floor + ceiling %d + %d = %d us (x%.2f)\n", $sum->('list'), $sum->('floor'),
@@ -77,6 +86,8 @@ sub have { my @k = @_; !grep { !$m{"main/$_"} } @k }
 if ($bound && have('list')) {
     my $l = $m{'main/list'};
     check($l->{rps} >= 0.8 * $bound, sprintf 'list >= 0.8 of the combined bound: %.2f', $l->{rps} / $bound);
+    push @check, sprintf "  %-8s list against the bound times the side-by-side share: %.2f / %.2f = %.2f", 'info',
+        $l->{rps} / $bound, $together, $l->{rps} / $bound / $together if $together;
     check($l->{p99} <= 3 * $l->{p50}, sprintf 'list p99 <= 3 x p50: %.2f ms / %.2f ms = %.1f', $l->{p99} / 1000, $l->{p50} / 1000, $l->{p99} / $l->{p50});
 }
 if (have(qw(list list_apikey))) {

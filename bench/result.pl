@@ -37,8 +37,10 @@ my @c0 = split ' ', $ENV{CPU0};
 my @c1 = split ' ', $ENV{CPU1};
 my @d = map { ($c1[$_] - $c0[$_]) / $ENV{HZ} } 0 .. 6;
 my ($cu, $cs) = split ' ', $ENV{CLIENT};
-my @cpu = $name eq 'floor' ? ($cu + $cs, $d[1], $d[4], undef)
-        : $name =~ /^ceiling/ ? ($cu + $cs, undef, undef, $d[6])
+# side by side (together), the clients' time is both halves': not shown
+my $client = $name =~ /~together$/ ? undef : $cu + $cs;
+my @cpu = $name =~ /^floor/ ? ($client, $d[1], $d[4], undef)
+        : $name =~ /^ceiling/ ? ($client, undef, undef, $d[6])
         : $name eq 'crypt' ? ($cu + $cs, undef, undef, undef)
         : $name =~ /\@1M$/ ? ($cu + $cs, $d[2], $d[5], $d[6])
         : ($cu + $cs, $d[0], $d[3], $d[6]);
