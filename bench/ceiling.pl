@@ -18,6 +18,10 @@
 # pgbench also takes a :name inside a literal for a variable
 # (to_char's 'HH24:MI:SS'): those colons are spelled U&'\003A', which the
 # server reads as the same constant when it parses the statement.
+#
+# DIR/explain.sql: the same statements prepared under their logged text and
+# run once each with EXPLAIN (ANALYZE, BUFFERS) and the logged parameters:
+# the generic plans a worker runs, and what each costs the server.
 use strict;
 use warnings;
 
@@ -33,6 +37,21 @@ while (<$in>) {
     }
 }
 die "no statements in $capture\n" unless @stmts;
+
+{
+    open my $x, '>', "$dir/explain.sql" or die "$dir/explain.sql: $!\n";
+    print $x "SET plan_cache_mode = force_generic_plan;\n";
+    for my $s (0 .. $#stmts) {
+        my ($text, $p) = @{ $stmts[$s] };
+        my @args = map { my $v = $p->{$_}; $v =~ s/'/''/g; "'$v'" } sort { $a <=> $b } keys %$p;
+        print $x "PREPARE q$s AS $text;\n";
+        print $x "\\o /dev/null\n";
+        print $x "EXECUTE q$s(", join(', ', @args), ");\n" for 1 .. 5;    # warm, and past the custom plans
+        print $x "\\o\n";
+        print $x "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE q$s(", join(', ', @args), ");\n";
+    }
+    close $x;
+}
 
 my %vars;
 my $n = 0;

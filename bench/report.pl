@@ -72,6 +72,8 @@ sub table {
     printf "CPU per list request %d us; floor + ceiling %d + %d = %d us (x%.2f)\n", $sum->('list'), $sum->('floor'),
         $sum->('ceiling'), $sum->('floor') + $sum->('ceiling'), $sum->('list') / ($sum->('floor') + $sum->('ceiling'))
         if $m{"$set/list"} && $sum->('floor') && $sum->('ceiling');
+    printf "EXPLAIN ANALYZE of the list request's statements (generic plans, bench/var/explain.txt): %s ms\n", $info{explain}
+        if $info{explain} && $set eq 'main';
     return $bound;
 }
 
