@@ -45,7 +45,7 @@ buf_truncate(struct buf *b, size_t len)
 	b->data[len] = '\0';
 }
 
-static void __attribute__((noinline))
+void
 buf_grow_slow(struct buf *b, size_t need)
 {
 	size_t cap;
@@ -57,40 +57,6 @@ buf_grow_slow(struct buf *b, size_t need)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-}
-
-/* Room for extra more bytes and the NUL; the check is all most calls do. */
-static inline void
-buf_grow(struct buf *b, size_t extra)
-{
-	size_t need = b->len + extra + 1;
-
-	if (need > b->cap || need < b->len)
-		buf_grow_slow(b, need);
-}
-
-void
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	buf_grow(b, n);
-	if (n > 0)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void
-buf_adds(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-void
-buf_addc(struct buf *b, char c)
-{
-	buf_grow(b, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
 }
 
 void
