@@ -13,6 +13,7 @@
 
 static const char *log_proc = "blogposter";
 static int log_verbose;
+static pid_t log_pid;		/* 0: ask getpid() */
 
 void
 log_init(const char *procname)
@@ -23,10 +24,12 @@ log_init(const char *procname)
 	log_verbose = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
+/* Called first thing in each forked child: the pid is remembered too. */
 void
 log_setproc(const char *procname)
 {
 	log_proc = procname;
+	log_pid = getpid();
 }
 
 static void vlog(const char *, int, const char *, va_list)
@@ -36,18 +39,24 @@ static void vlog(const char *, int, const char *, va_list)
 static void
 vlog(const char *level, int errnum, const char *fmt, va_list ap)
 {
+	/* the second's text is made once per second (one line per request) */
+	static char ts[32];
+	static time_t ts_sec = -1;
 	char line[2048];
-	char ts[32];
 	struct timespec now;
-	struct tm tm;
 	size_t n;
 	int r;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (now.tv_sec != ts_sec) {
+		struct tm tm;
+
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ts_sec = now.tv_sec;
+	}
 	r = snprintf(line, sizeof(line), "%s %s[%ld] %s: ", ts, log_proc,
-	    (long)getpid(), level);
+	    (long)(log_pid ? log_pid : getpid()), level);
 	n = r < 0 ? 0 : (size_t)r;
 	if (n < sizeof(line)) {
 		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 void log_init(const char *procname);
+/* A forked child's role; call it first thing after fork (it records the pid). */
 void log_setproc(const char *procname);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -42,6 +42,16 @@ for (1 .. 4) {
         or diag(join "\n", grep { /warning|database|started|killed/ } split /\n/, $h->log);
 }
 like($h->log, qr/worker $workers[0] killed by signal 9/, 'the master logged how it died');
+{
+    # each log line names the process that wrote it: the replacement's
+    # lines carry its own pid, not its parent's or its predecessor's
+    my $mark = length $h->log;
+    $t->get_ok("/api/v1/health?n=$_") for 1 .. 12;
+    my %pids = map { $_ => 1 } substr($h->log, $mark) =~ /worker\[(\d+)\] info: access .* \/api\/v1\/health /g;
+    ok(%pids, 'the requests were logged');
+    my %now = map { $_ => 1 } @after;
+    is_deeply([ grep { !$now{$_} } sort keys %pids ], [], "access lines carry a live worker's pid (@{[ sort keys %pids ]})");
+}
 @workers = @after;
 
 # --- SIGHUP under a stream of requests: nothing fails
