@@ -90,6 +90,7 @@ auth_cache_get(enum auth_cache_kind kind, const char *cred,
 		return false;
 	if (s->v.exp != 0 && s->v.exp <= (int64_t)time(NULL)) {
 		s->kind = 0;	/* expired: verified afresh, and refused */
+		explicit_bzero(s->cred, sizeof(s->cred));
 		return false;
 	}
 	*out = s->v;

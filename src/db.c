@@ -332,8 +332,15 @@ db_guard(const struct stmt *s, const char *const *params)
 
 	guard.state = GUARD_PENDING;
 	guard.s = s;
-	for (i = 0; i < s->nparams && i < GUARD_PARAMS; i++) {
-		snprintf(guard.vals[i], GUARD_PARAM_MAX, "%s", params[i]);
+	for (i = 0; i < s->nparams; i++) {
+		if (i >= GUARD_PARAMS || strlen(params[i]) >= GUARD_PARAM_MAX) {
+			/* never check a cut value: the request fails instead */
+			log_warnx("%s: guard parameters too long", s->name);
+			guard.state = GUARD_DONE;
+			guard.status = DB_ERROR;
+			return;
+		}
+		memcpy(guard.vals[i], params[i], strlen(params[i]) + 1);
 		guard.params[i] = guard.vals[i];
 	}
 }

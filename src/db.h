@@ -71,8 +71,9 @@ void db_guard(const struct stmt *s, const char *const *params);
 
 /*
  * The guard's outcome, running it alone if it is still pending: DB_OK
- * (also when there was none), DB_EMPTY, DB_DOWN or DB_ERROR.  Ends the
- * guard: the next request starts without one.
+ * (also when there was none), DB_EMPTY when it found no row, or the
+ * failure (DB_DOWN, DB_ERROR, ...).  Ends the guard: the next request
+ * starts without one.
  */
 enum db_status db_guard_end(void);
 

@@ -15,6 +15,12 @@
 #include "router.h"
 #include "util.h"
 
+/*
+ * A GET changes nothing: auth_request lets a GET's handler run with the
+ * credential check still pending (it goes with the first query), and
+ * discards the answer when the check fails, so a GET handler that wrote
+ * would write for a revoked credential.
+ */
 static const struct route routes[] = {
 	{ "GET", "/api/v1/health", api_health, RF_NODB, "health" },
 	/* articles: api_articles.c */
