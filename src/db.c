@@ -224,6 +224,15 @@ classify(const char *what, PGresult *r)
 	return DB_ERROR;
 }
 
+/* The guard has its outcome e (returned). */
+static enum db_status
+guard_done(enum db_status e)
+{
+	guard.state = GUARD_DONE;
+	guard.status = e;
+	return e;
+}
+
 /* The status of a statement's result; *res keeps it on DB_OK / DB_EMPTY. */
 static enum db_status
 outcome(const struct stmt *s, PGresult *r, PGresult **res)
@@ -250,9 +259,7 @@ guard_outcome(PGresult *g)
 	    classify(guard.s->name, NULL);
 
 	PQclear(kept);
-	guard.state = GUARD_DONE;
-	guard.status = e;
-	return e;
+	return guard_done(e);
 }
 
 /*
@@ -276,11 +283,21 @@ pipeline_result(void)
 	return first;
 }
 
+/* A pipeline that failed half-way: drop the connection, its state unknown. */
+static enum db_status
+pipeline_broken(const struct stmt *s)
+{
+	log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(conn));
+	up = false;
+	next_try_ms = 0;
+	return guard_done(DB_DOWN);
+}
+
 /* The guard and s in one round trip (see db_guard). */
 static enum db_status
 exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
 {
-	PGresult *g = NULL, *r = NULL, *x;
+	PGresult *g, *r = NULL, *x;
 	enum db_status e;
 
 	if (!PQenterPipelineMode(conn) ||
@@ -288,14 +305,8 @@ exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
 	    guard.params, NULL, NULL, 0) ||
 	    !PQsendQueryPrepared(conn, s->name, s->nparams, params, NULL, NULL,
 	    0) ||
-	    !PQpipelineSync(conn)) {
-		log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(conn));
-		up = false;	/* reconnect: the pipeline's state is unknown */
-		next_try_ms = 0;
-		guard.state = GUARD_DONE;
-		guard.status = DB_DOWN;
-		return DB_DOWN;
-	}
+	    !PQpipelineSync(conn))
+		return pipeline_broken(s);
 	g = pipeline_result();
 	if (g != NULL && PQresultStatus(g) != PGRES_PIPELINE_SYNC)
 		r = pipeline_result();
@@ -309,14 +320,9 @@ exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
 			break;
 	}
 	if (PQstatus(conn) != CONNECTION_OK || !PQexitPipelineMode(conn)) {
-		log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(conn));
 		PQclear(g);
 		PQclear(r);
-		up = false;
-		next_try_ms = 0;
-		guard.state = GUARD_DONE;
-		guard.status = DB_DOWN;
-		return DB_DOWN;
+		return pipeline_broken(s);
 	}
 	if ((e = guard_outcome(g)) != DB_OK) {
 		PQclear(r);
@@ -336,8 +342,7 @@ db_guard(const struct stmt *s, const char *const *params)
 		if (i >= GUARD_PARAMS || strlen(params[i]) >= GUARD_PARAM_MAX) {
 			/* never check a cut value: the request fails instead */
 			log_warnx("%s: guard parameters too long", s->name);
-			guard.state = GUARD_DONE;
-			guard.status = DB_ERROR;
+			(void)guard_done(DB_ERROR);
 			return;
 		}
 		memcpy(guard.vals[i], params[i], strlen(params[i]) + 1);
@@ -354,10 +359,9 @@ db_guard_end(void)
 	case GUARD_NONE:
 		return DB_OK;
 	case GUARD_PENDING:
-		guard.state = GUARD_DONE;
-		guard.status = up ? guard_outcome(PQexecPrepared(conn,
-		    guard.s->name, guard.s->nparams, guard.params, NULL, NULL,
-		    0)) : DB_DOWN;
+		(void)(up ? guard_outcome(PQexecPrepared(conn, guard.s->name,
+		    guard.s->nparams, guard.params, NULL, NULL, 0)) :
+		    guard_done(DB_DOWN));
 		break;
 	case GUARD_DONE:
 		break;
@@ -375,9 +379,7 @@ guard_first(void)
 
 	if (guard.state != GUARD_PENDING)
 		return DB_OK;
-	e = db_guard_end();
-	guard.state = GUARD_DONE;	/* db_guard_end() asks again */
-	guard.status = e;
+	e = guard_done(db_guard_end());	/* kept: db_guard_end() asks again */
 	return e == DB_EMPTY ? DB_DENIED : e;
 }
 
@@ -385,13 +387,9 @@ enum db_status
 db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 {
 	*res = NULL;
-	if (!up) {
-		if (guard.state == GUARD_PENDING) {
-			guard.state = GUARD_DONE;
-			guard.status = DB_DOWN;
-		}
-		return DB_DOWN;
-	}
+	if (!up)
+		return guard.state == GUARD_PENDING ? guard_done(DB_DOWN) :
+		    DB_DOWN;
 	if (guard.state == GUARD_PENDING)
 		return exec_guarded(s, params, res);
 	return outcome(s, PQexecPrepared(conn, s->name, s->nparams, params,
