@@ -25,7 +25,6 @@
 #define LIST_MAX	100
 #define RELATED_DEFAULT	5
 #define RELATED_MAX	50
-#define TX_TRIES	3	/* a transaction that hit a deadlock or 40001 */
 #define SLUG_TRIES	10	/* a free slug taken by a concurrent insert */
 #define CONTENT_MAX	INT32_MAX	/* the body limit is the real bound */
 #define WP_URL_MAX	2048
@@ -201,10 +200,19 @@ api_articles_list(struct req *r)
  * replayed, or refused) and the transaction is over; otherwise nothing is
  * answered and the transaction rolled back.
  */
+struct create_args {
+	const struct idem	*k;
+	const struct article_in	*in;
+	const char		*base;
+};
+
 static enum db_status
-create_tx(struct req *r, const struct idem *k, const struct article_in *in,
-    const char *base)
+create_tx(struct req *r, const void *arg)
 {
+	const struct create_args *a = arg;
+	const struct idem *k = a->k;
+	const struct article_in *in = a->in;
+	const char *base = a->base;
 	PGresult *res = NULL;
 	enum db_status e;
 	int tries;
@@ -255,9 +263,7 @@ api_articles_create(struct req *r)
 	struct article_in in;
 	struct idem k;
 	char base[SLUG_MAX + 1], wp[24];
-	size_t hdrs0 = r->hdrs.len;
-	enum db_status e = DB_OK;
-	int tries;
+	struct create_args a = { &k, &in, base };
 
 	if (!validate_body(r, create_fields, AF__MAX, v))
 		return;
@@ -269,16 +275,7 @@ api_articles_create(struct req *r)
 	slug_from_title(in.v[AF_TITLE], base);
 	if (!idem_prepare(r, &k))
 		return;
-	for (tries = 0; tries < TX_TRIES; tries++) {
-		buf_truncate(&r->out, 0);
-		buf_truncate(&r->hdrs, hdrs0);
-		if ((e = create_tx(r, &k, &in, base)) != DB_RETRY)
-			break;
-	}
-	if (e != DB_OK) {
-		buf_truncate(&r->hdrs, hdrs0);
-		http_db_failed(r, e);
-	}
+	http_tx(r, create_tx, &a);
 }
 
 void

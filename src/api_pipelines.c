@@ -27,7 +27,6 @@
 
 #define LIST_DEFAULT	20
 #define LIST_MAX	100
-#define TX_TRIES	3
 #define ERROR_MESSAGE_MAX	10000
 
 static const char *const statuses[] = {
@@ -118,11 +117,28 @@ limit_exceeded(struct req *r, const struct pipeline_start *st)
 	remaining_headers(r, st->remaining_cost, st->remaining_articles);
 }
 
+/* The account was deleted since the credentials were checked: 401. */
+static enum db_status
+account_gone(struct req *r)
+{
+	db_rollback();
+	http_error(r, 401, "unauthorized", "the credentials are no longer "
+	    "valid", NULL);
+	return DB_OK;
+}
+
+struct start_args {
+	const struct idem	*k;
+	const char		*article_id, *estimate;
+};
+
 /* One attempt at the start transaction; DB_OK: answered (see create_tx). */
 static enum db_status
-start_tx(struct req *r, const struct idem *k, const char *article_id,
-    const char *estimate)
+start_tx(struct req *r, const void *arg)
 {
+	const struct start_args *a = arg;
+	const struct idem *k = a->k;
+	const char *article_id = a->article_id, *estimate = a->estimate;
 	struct pipeline_start st;
 	PGresult *res = NULL;
 	enum db_status e;
@@ -138,8 +154,10 @@ start_tx(struct req *r, const struct idem *k, const char *article_id,
 	case IDEM_ERR:
 		goto fail;
 	}
-	if ((e = repo_pipelines_lock_user(r->user.id)) != DB_OK)
-		goto lock_fail;
+	if ((e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY)
+		return account_gone(r);
+	if (e != DB_OK)
+		goto fail;
 	e = repo_pipelines_start(r->user.id, article_id, estimate, &st, &res);
 	if (e == DB_FOREIGN) {
 		/* the article went away between the check and the insert */
@@ -168,14 +186,6 @@ start_tx(struct req *r, const struct idem *k, const char *article_id,
 	if ((e = idem_store(r, k)) != DB_OK || (e = db_commit()) != DB_OK)
 		goto fail;
 	return DB_OK;
-lock_fail:
-	if (e == DB_EMPTY) {
-		/* the account was deleted since the credentials were checked */
-		db_rollback();
-		http_error(r, 401, "unauthorized", "the credentials are no "
-		    "longer valid", NULL);
-		return DB_OK;
-	}
 fail:
 	db_rollback();
 	return e;
@@ -186,27 +196,15 @@ api_pipelines_start(struct req *r)
 {
 	struct fval v[SF__MAX];
 	struct idem k;
-	const char *article_id, *estimate;
-	size_t hdrs0 = r->hdrs.len;
-	enum db_status e = DB_OK;
-	int tries;
+	struct start_args a = { &k, NULL, NULL };
 
 	if (!validate_body(r, start_fields, SF__MAX, v) || !idem_prepare(r, &k))
 		return;
-	article_id = v[SF_ARTICLE_ID].present && !v[SF_ARTICLE_ID].is_null ?
+	a.article_id = v[SF_ARTICLE_ID].present && !v[SF_ARTICLE_ID].is_null ?
 	    v[SF_ARTICLE_ID].s : NULL;
-	estimate = v[SF_ESTIMATED_COST].present ? v[SF_ESTIMATED_COST].s :
+	a.estimate = v[SF_ESTIMATED_COST].present ? v[SF_ESTIMATED_COST].s :
 	    "0.0000";
-	for (tries = 0; tries < TX_TRIES; tries++) {
-		buf_truncate(&r->out, 0);
-		buf_truncate(&r->hdrs, hdrs0);
-		if ((e = start_tx(r, &k, article_id, estimate)) != DB_RETRY)
-			break;
-	}
-	if (e != DB_OK) {
-		buf_truncate(&r->hdrs, hdrs0);
-		http_db_failed(r, e);
-	}
+	http_tx(r, start_tx, &a);
 }
 
 /* The cross-field rules of an end; false when answered 400. */
@@ -241,10 +239,18 @@ end_body_ok(struct req *r, const struct fval *v)
 	return true;
 }
 
+struct end_args {
+	const char		*id;
+	const struct fval	*v;
+};
+
 /* One attempt at the end transaction; DB_OK: answered. */
 static enum db_status
-end_tx(struct req *r, const char *id, const struct fval *v)
+end_tx(struct req *r, const void *arg)
 {
+	const struct end_args *a = arg;
+	const char *id = a->id;
+	const struct fval *v = a->v;
 	struct usage u;
 	PGresult *res = NULL;
 	enum db_status e;
@@ -253,8 +259,10 @@ end_tx(struct req *r, const char *id, const struct fval *v)
 
 	if ((e = db_begin()) != DB_OK)
 		return e;
-	if ((e = repo_pipelines_lock_user(r->user.id)) != DB_OK)
-		goto lock_fail;
+	if ((e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY)
+		return account_gone(r);
+	if (e != DB_OK)
+		goto fail;
 	e = repo_pipelines_end(r->user.id, id, v[EF_STATUS].s,
 	    v[EF_TOTAL_COST].present ? v[EF_TOTAL_COST].s : NULL,
 	    art->present, art->present && !art->is_null ? art->s : NULL,
@@ -291,14 +299,6 @@ end_tx(struct req *r, const char *id, const struct fval *v)
 	if ((e = db_commit()) != DB_OK)
 		goto fail;
 	return DB_OK;
-lock_fail:
-	if (e == DB_EMPTY) {
-		/* the account was deleted since the credentials were checked */
-		db_rollback();
-		http_error(r, 401, "unauthorized", "the credentials are no "
-		    "longer valid", NULL);
-		return DB_OK;
-	}
 fail:
 	db_rollback();
 	return e;
@@ -309,23 +309,12 @@ api_pipelines_end(struct req *r)
 {
 	char id[37];
 	struct fval v[EF__MAX];
-	size_t hdrs0 = r->hdrs.len;
-	enum db_status e = DB_OK;
-	int tries;
+	struct end_args a = { id, v };
 
 	if (!http_path_id(r, id) || !validate_body(r, end_fields, EF__MAX, v) ||
 	    !end_body_ok(r, v))
 		return;
-	for (tries = 0; tries < TX_TRIES; tries++) {
-		buf_truncate(&r->out, 0);
-		buf_truncate(&r->hdrs, hdrs0);
-		if ((e = end_tx(r, id, v)) != DB_RETRY)
-			break;
-	}
-	if (e != DB_OK) {
-		buf_truncate(&r->hdrs, hdrs0);
-		http_db_failed(r, e);
-	}
+	http_tx(r, end_tx, &a);
 }
 
 static bool

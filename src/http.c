@@ -176,6 +176,25 @@ http_db_failed(struct req *r, enum db_status e)
 		http_internal(r);
 }
 
+void
+http_tx(struct req *r, enum db_status (*tx)(struct req *, const void *),
+    const void *arg)
+{
+	size_t hdrs0 = r->hdrs.len;
+	enum db_status e = DB_RETRY;
+	int tries;
+
+	for (tries = 0; tries < 3 && e == DB_RETRY; tries++) {
+		buf_truncate(&r->out, 0);
+		buf_truncate(&r->hdrs, hdrs0);
+		e = tx(r, arg);
+	}
+	if (e != DB_OK) {
+		buf_truncate(&r->hdrs, hdrs0);
+		http_db_failed(r, e);
+	}
+}
+
 bool
 http_path_id(struct req *r, char id[37])
 {

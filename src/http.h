@@ -96,6 +96,15 @@ void http_error(struct req *r, int status, const char *code,
 void http_db_failed(struct req *r, enum db_status e);
 
 /*
+ * Run tx, one attempt at a transaction that answers the request when it
+ * returns DB_OK, again (up to 3 attempts, each from the answer as it was
+ * before the first) while it ends in DB_RETRY: a deadlock or a
+ * serialization failure.  Any other failure is answered here (503, 500).
+ */
+void http_tx(struct req *r, enum db_status (*tx)(struct req *, const void *),
+    const void *arg);
+
+/*
  * The {id} path segment as a lower-case UUID in id.  Returns false, having
  * answered 404, when it is not a UUID (API.md: such an id is not found).
  */
