@@ -397,6 +397,24 @@ db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 }
 
 enum db_status
+db_rows(enum db_status e, PGresult **res)
+{
+	if (e != DB_OK) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return e;
+}
+
+const char *
+db_col(PGresult *res, int i, int c)
+{
+	if (c >= PQnfields(res) || PQgetisnull(res, i, c))
+		return NULL;
+	return PQgetvalue(res, i, c);
+}
+
+enum db_status
 db_execv(const struct stmt *s, PGresult **res, ...)
 {
 	const char *params[16];

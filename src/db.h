@@ -77,6 +77,12 @@ void db_guard(const struct stmt *s, const char *const *params);
  */
 enum db_status db_guard_end(void);
 
+/* e, with *res cleared unless e is DB_OK (the statement returned rows). */
+enum db_status db_rows(enum db_status e, PGresult **res);
+
+/* Column c of row i as text; NULL when it is NULL or past the last column. */
+const char *db_col(PGresult *res, int i, int c);
+
 /* BEGIN / COMMIT / ROLLBACK on the worker's connection. */
 enum db_status db_begin(void);
 enum db_status db_commit(void);

@@ -13,6 +13,16 @@
 
 extern const struct stmt_table *const repo_tables[];
 
+struct cursor;
+
+/*
+ * repo_list.c, for the repo files' keyset lists: the variant of first[0..3]
+ * (plain, by status, from a cursor, both) that status and c call for.
+ */
+enum db_status repo_list(const struct stmt first[4], const char *user,
+    const char *status, const struct cursor *c, int64_t limit,
+    PGresult **res);
+
 /* repo_meta.c */
 extern const struct stmt_table repo_meta_table;
 /* Health: a round trip and the newest applied migration (-1 if none). */

@@ -165,76 +165,41 @@ static const struct stmt stmts[ART__MAX] = {
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
 
-static const char *
-col(PGresult *res, int i, int c)
-{
-	if (c >= PQnfields(res) || PQgetisnull(res, i, c))
-		return NULL;
-	return PQgetvalue(res, i, c);
-}
-
 void
 repo_articles_row(PGresult *res, int i, struct article_row *a)
 {
 	const char *h;
 
-	a->id = col(res, i, AC_ID);
-	a->title = col(res, i, AC_TITLE);
-	a->slug = col(res, i, AC_SLUG);
-	a->content_markdown = col(res, i, AC_CONTENT_MARKDOWN);
-	a->content_html = col(res, i, AC_CONTENT_HTML);
-	a->meta_description = col(res, i, AC_META_DESCRIPTION);
-	a->primary_keyword = col(res, i, AC_PRIMARY_KEYWORD);
-	a->seo_score = col(res, i, AC_SEO_SCORE);
-	a->status = col(res, i, AC_STATUS);
-	a->wp_post_id = col(res, i, AC_WP_POST_ID);
-	a->wp_url = col(res, i, AC_WP_URL);
-	h = col(res, i, AC_HAS_EMBEDDING);
+	a->id = db_col(res, i, AC_ID);
+	a->title = db_col(res, i, AC_TITLE);
+	a->slug = db_col(res, i, AC_SLUG);
+	a->content_markdown = db_col(res, i, AC_CONTENT_MARKDOWN);
+	a->content_html = db_col(res, i, AC_CONTENT_HTML);
+	a->meta_description = db_col(res, i, AC_META_DESCRIPTION);
+	a->primary_keyword = db_col(res, i, AC_PRIMARY_KEYWORD);
+	a->seo_score = db_col(res, i, AC_SEO_SCORE);
+	a->status = db_col(res, i, AC_STATUS);
+	a->wp_post_id = db_col(res, i, AC_WP_POST_ID);
+	a->wp_url = db_col(res, i, AC_WP_URL);
+	h = db_col(res, i, AC_HAS_EMBEDDING);
 	a->has_embedding = h != NULL && h[0] == 't';
-	a->created_at = col(res, i, AC_CREATED_AT);
-	a->updated_at = col(res, i, AC_UPDATED_AT);
-	a->cursor_us = col(res, i, AC_CURSOR);
-	a->distance = col(res, i, AC_DISTANCE);
-}
-
-/* Clear *res unless the statement returned rows. */
-static enum db_status
-rows(enum db_status e, PGresult **res)
-{
-	if (e != DB_OK) {
-		PQclear(*res);
-		*res = NULL;
-	}
-	return e;
+	a->created_at = db_col(res, i, AC_CREATED_AT);
+	a->updated_at = db_col(res, i, AC_UPDATED_AT);
+	a->cursor_us = db_col(res, i, AC_CURSOR);
+	a->distance = db_col(res, i, AC_DISTANCE);
 }
 
 enum db_status
 repo_articles_list(const char *user, const char *status,
     const struct cursor *c, int64_t limit, PGresult **res)
 {
-	char lim[24];
-	const char *p[5];
-	int k = 0, s;
-
-	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
-	p[k++] = user;
-	p[k++] = lim;
-	if (status != NULL)
-		p[k++] = status;
-	if (c != NULL && c->present) {
-		p[k++] = c->ts;
-		p[k++] = c->id;
-	}
-	s = ART_LIST + (status != NULL ? 1 : 0) +
-	    (c != NULL && c->present ? 2 : 0);
-	/* an empty page is a page: DB_EMPTY is not an error here */
-	return db_exec(&stmts[s], p, res);
+	return repo_list(&stmts[ART_LIST], user, status, c, limit, res);
 }
 
 enum db_status
 repo_articles_get(const char *user, const char *id, PGresult **res)
 {
-	return rows(db_execv(&stmts[ART_GET], res, user, id), res);
+	return db_rows(db_execv(&stmts[ART_GET], res, user, id), res);
 }
 
 enum db_status
@@ -255,7 +220,7 @@ repo_articles_create(const char *user, const char *slug_base,
 	/* ON CONFLICT DO NOTHING: no row means the slug was taken */
 	if (e == DB_EMPTY)
 		e = DB_UNIQUE;
-	return rows(e, res);
+	return db_rows(e, res);
 }
 
 enum db_status
@@ -272,7 +237,7 @@ repo_articles_update(const char *user, const char *id,
 	p[2] = mask;
 	for (f = 0; f < AF__MAX; f++)
 		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
-	return rows(db_exec(&stmts[ART_UPDATE], p, res), res);
+	return db_rows(db_exec(&stmts[ART_UPDATE], p, res), res);
 }
 
 enum db_status
@@ -292,5 +257,5 @@ repo_articles_related(const char *user, const char *id, int64_t limit,
 	char lim[24];
 
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
-	return rows(db_execv(&stmts[ART_RELATED], res, user, id, lim), res);
+	return db_rows(db_execv(&stmts[ART_RELATED], res, user, id, lim), res);
 }

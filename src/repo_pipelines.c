@@ -154,64 +154,31 @@ static const struct stmt stmts[PIPE__MAX] = {
 
 const struct stmt_table repo_pipelines_table = { stmts, PIPE__MAX };
 
-static const char *
-col(PGresult *res, int i, int c)
-{
-	if (c >= PQnfields(res) || PQgetisnull(res, i, c))
-		return NULL;
-	return PQgetvalue(res, i, c);
-}
-
 void
 repo_pipelines_row(PGresult *res, int i, int col0, struct pipeline_row *p)
 {
-	p->id = col(res, i, col0 + PC_ID);
-	p->article_id = col(res, i, col0 + PC_ARTICLE_ID);
-	p->status = col(res, i, col0 + PC_STATUS);
-	p->estimated_cost = col(res, i, col0 + PC_ESTIMATED_COST);
-	p->total_cost = col(res, i, col0 + PC_TOTAL_COST);
-	p->started_at = col(res, i, col0 + PC_STARTED_AT);
-	p->completed_at = col(res, i, col0 + PC_COMPLETED_AT);
-	p->error_message = col(res, i, col0 + PC_ERROR_MESSAGE);
-	p->cursor_us = col(res, i, col0 + PC_CURSOR);
-}
-
-static enum db_status
-rows(enum db_status e, PGresult **res)
-{
-	if (e != DB_OK) {
-		PQclear(*res);
-		*res = NULL;
-	}
-	return e;
+	p->id = db_col(res, i, col0 + PC_ID);
+	p->article_id = db_col(res, i, col0 + PC_ARTICLE_ID);
+	p->status = db_col(res, i, col0 + PC_STATUS);
+	p->estimated_cost = db_col(res, i, col0 + PC_ESTIMATED_COST);
+	p->total_cost = db_col(res, i, col0 + PC_TOTAL_COST);
+	p->started_at = db_col(res, i, col0 + PC_STARTED_AT);
+	p->completed_at = db_col(res, i, col0 + PC_COMPLETED_AT);
+	p->error_message = db_col(res, i, col0 + PC_ERROR_MESSAGE);
+	p->cursor_us = db_col(res, i, col0 + PC_CURSOR);
 }
 
 enum db_status
 repo_pipelines_list(const char *user, const char *status,
     const struct cursor *c, int64_t limit, PGresult **res)
 {
-	char lim[24];
-	const char *p[5];
-	int k = 0, s;
-
-	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
-	p[k++] = user;
-	p[k++] = lim;
-	if (status != NULL)
-		p[k++] = status;
-	if (c != NULL && c->present) {
-		p[k++] = c->ts;
-		p[k++] = c->id;
-	}
-	s = PIPE_LIST + (status != NULL ? 1 : 0) +
-	    (c != NULL && c->present ? 2 : 0);
-	return db_exec(&stmts[s], p, res);
+	return repo_list(&stmts[PIPE_LIST], user, status, c, limit, res);
 }
 
 enum db_status
 repo_pipelines_get(const char *user, const char *id, PGresult **res)
 {
-	return rows(db_execv(&stmts[PIPE_GET], res, user, id), res);
+	return db_rows(db_execv(&stmts[PIPE_GET], res, user, id), res);
 }
 
 enum db_status
@@ -258,7 +225,7 @@ repo_pipelines_start(const char *user, const char *article_id,
 	p[3] = cfg.max_monthly_cost;
 	p[4] = max_art;
 	p[5] = timeout;
-	if ((e = rows(db_exec(&stmts[PIPE_START], p, res), res)) != DB_OK)
+	if ((e = db_rows(db_exec(&stmts[PIPE_START], p, res), res)) != DB_OK)
 		return e;
 	st->article_ok = PQgetvalue(*res, 0, 0)[0] == 't';
 	st->cost_ok = PQgetvalue(*res, 0, 1)[0] == 't';
@@ -290,7 +257,7 @@ repo_pipelines_end(const char *user, const char *id, const char *status,
 	p[4] = set_article ? "true" : "false";
 	p[5] = article_id;
 	p[6] = error_message;
-	if ((e = rows(db_exec(&stmts[PIPE_END], p, res), res)) != DB_OK)
+	if ((e = db_rows(db_exec(&stmts[PIPE_END], p, res), res)) != DB_OK)
 		return e;
 	*ended = !PQgetisnull(*res, 0, 1);
 	return DB_OK;

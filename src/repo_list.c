@@ -1,0 +1,35 @@
+/*
+ * repo_list.c - the one shape of the keyset lists (articles, pipelines):
+ * four statements in a row of their table, plain, by status, from a
+ * cursor, by status from a cursor, each taking $1 the user, $2 the limit,
+ * then the status, then the cursor's time and id.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+
+#include "cursor.h"
+#include "repo.h"
+
+enum db_status
+repo_list(const struct stmt first[4], const char *user, const char *status,
+    const struct cursor *c, int64_t limit, PGresult **res)
+{
+	char lim[24];
+	const char *p[5];
+	int k = 0;
+	bool from = c != NULL && c->present;
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	p[k++] = user;
+	p[k++] = lim;
+	if (status != NULL)
+		p[k++] = status;
+	if (from) {
+		p[k++] = c->ts;
+		p[k++] = c->id;
+	}
+	/* an empty page is a page: DB_EMPTY is not an error here */
+	return db_exec(&first[(status != NULL ? 1 : 0) + (from ? 2 : 0)], p,
+	    res);
+}
