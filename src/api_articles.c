@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_list.h"
 #include "buf.h"
 #include "cursor.h"
 #include "db.h"
@@ -21,8 +22,6 @@
 #include "util.h"
 #include "validate.h"
 
-#define LIST_DEFAULT	20
-#define LIST_MAX	100
 #define RELATED_DEFAULT	5
 #define RELATED_MAX	50
 #define SLUG_TRIES	10	/* a free slug taken by a concurrent insert */
@@ -120,32 +119,18 @@ answer_article(struct req *r, PGresult *res, int status)
 	http_status(r, status);
 }
 
-/* ?status=: NULL when absent; false when answered 400. */
-static bool
-status_param(struct req *r, const char *const *choices, const char **out)
+/* A list row: the summary of an article (api_list_row). */
+static void
+article_item(PGresult *res, int i, struct jw *w, const char **cursor_us,
+    const char **id)
 {
-	bool bad;
-	const char *v = http_query(r, "status", &bad);
-	const char *const *c;
-	struct buf b;
+	struct article_row a;
 
-	*out = NULL;
-	if (bad)
-		return false;
-	if (v == NULL)
-		return true;
-	for (c = choices; *c != NULL; c++)
-		if (strcmp(*c, v) == 0) {
-			*out = *c;
-			return true;
-		}
-	buf_init(&b);
-	buf_adds(&b, "status must be one of: ");
-	for (c = choices; *c != NULL; c++)
-		buf_printf(&b, "%s%s", c == choices ? "" : ", ", *c);
-	http_validation(r, "status", b.data);
-	buf_free(&b);
-	return false;
+	repo_articles_row(res, i, &a);
+	if (w != NULL)
+		article_write(w, &a, false);
+	*cursor_us = a.cursor_us;
+	*id = a.id;
 }
 
 void
@@ -156,56 +141,29 @@ api_articles_list(struct req *r)
 	struct cursor c;
 	PGresult *res = NULL;
 	enum db_status e;
-	struct article_row a;
-	struct jw w;
-	int i, n;
 
-	if (!validate_limit(r, "limit", LIST_DEFAULT, LIST_MAX, &limit) ||
-	    !status_param(r, statuses, &status) || !cursor_param(r, &c))
+	if (!api_list_query(r, statuses, &limit, &status, &c))
 		return;
-	/* one row more than the page tells whether there is a next one */
 	e = repo_articles_list(r->user.id, status, &c, limit + 1, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
 		http_db_failed(r, e);
 		return;
 	}
-	n = PQntuples(res);
-	jw_init(&w, &r->out);
-	jw_obj(&w);
-	jw_key(&w, "items");
-	jw_arr(&w);
-	for (i = 0; i < n && i < limit; i++) {
-		repo_articles_row(res, i, &a);
-		article_write(&w, &a, false);
-	}
-	jw_end(&w, ']');
-	jw_key(&w, "next_cursor");
-	if (n > limit) {
-		char next[CURSOR_LEN + 1];
-
-		repo_articles_row(res, (int)limit - 1, &a);
-		if (cursor_encode(a.cursor_us, a.id, next))
-			jw_str(&w, next);
-		else
-			jw_null(&w);
-	} else
-		jw_null(&w);
-	jw_end(&w, '}');
+	api_list_page(r, res, limit, article_item);
 	PQclear(res);
-	http_status(r, 200);
 }
 
-/*
- * One attempt at the create transaction.  DB_OK: answered (created,
- * replayed, or refused) and the transaction is over; otherwise nothing is
- * answered and the transaction rolled back.
- */
 struct create_args {
 	const struct idem	*k;
 	const struct article_in	*in;
 	const char		*base;
 };
 
+/*
+ * One attempt at the create transaction.  DB_OK: answered (created,
+ * replayed, or refused) and the transaction is over; otherwise nothing is
+ * answered and the transaction rolled back.
+ */
 static enum db_status
 create_tx(struct req *r, const void *arg)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_list.h"
 #include "buf.h"
 #include "cursor.h"
 #include "db.h"
@@ -25,8 +26,6 @@
 #include "util.h"
 #include "validate.h"
 
-#define LIST_DEFAULT	20
-#define LIST_MAX	100
 #define ERROR_MESSAGE_MAX	10000
 
 static const char *const statuses[] = {
@@ -317,26 +316,18 @@ api_pipelines_end(struct req *r)
 	http_tx(r, end_tx, &a);
 }
 
-static bool
-status_param(struct req *r, const char **out)
+/* A list row: a pipeline (api_list_row). */
+static void
+pipeline_item(PGresult *res, int i, struct jw *w, const char **cursor_us,
+    const char **id)
 {
-	bool bad;
-	const char *v = http_query(r, "status", &bad);
-	const char *const *c;
+	struct pipeline_row p;
 
-	*out = NULL;
-	if (bad)
-		return false;
-	if (v == NULL)
-		return true;
-	for (c = statuses; *c != NULL; c++)
-		if (strcmp(*c, v) == 0) {
-			*out = *c;
-			return true;
-		}
-	http_validation(r, "status", "status must be one of: running, "
-	    "completed, failed");
-	return false;
+	repo_pipelines_row(res, i, 0, &p);
+	if (w != NULL)
+		pipeline_write(w, &p);
+	*cursor_us = p.cursor_us;
+	*id = p.id;
 }
 
 void
@@ -347,42 +338,16 @@ api_pipelines_list(struct req *r)
 	struct cursor c;
 	PGresult *res = NULL;
 	enum db_status e;
-	struct pipeline_row p;
-	struct jw w;
-	int i, n;
 
-	if (!validate_limit(r, "limit", LIST_DEFAULT, LIST_MAX, &limit) ||
-	    !status_param(r, &status) || !cursor_param(r, &c))
+	if (!api_list_query(r, statuses, &limit, &status, &c))
 		return;
 	e = repo_pipelines_list(r->user.id, status, &c, limit + 1, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
 		http_db_failed(r, e);
 		return;
 	}
-	n = PQntuples(res);
-	jw_init(&w, &r->out);
-	jw_obj(&w);
-	jw_key(&w, "items");
-	jw_arr(&w);
-	for (i = 0; i < n && i < limit; i++) {
-		repo_pipelines_row(res, i, 0, &p);
-		pipeline_write(&w, &p);
-	}
-	jw_end(&w, ']');
-	jw_key(&w, "next_cursor");
-	if (n > limit) {
-		char next[CURSOR_LEN + 1];
-
-		repo_pipelines_row(res, (int)limit - 1, 0, &p);
-		if (cursor_encode(p.cursor_us, p.id, next))
-			jw_str(&w, next);
-		else
-			jw_null(&w);
-	} else
-		jw_null(&w);
-	jw_end(&w, '}');
+	api_list_page(r, res, limit, pipeline_item);
 	PQclear(res);
-	http_status(r, 200);
 }
 
 void

@@ -99,6 +99,8 @@ for my $st (qw(draft scheduled published archived)) {
 }
 $t->get_ok('/api/v1/articles?status=bogus', auth($u));
 error_is($t, 400, 'validation_failed', 'status');
+$t->json_is('/error/message', 'status must be one of: draft, scheduled, published, archived',
+    'the message names the statuses');
 $t->get_ok('/api/v1/articles?status=', auth($u));
 error_is($t, 400, 'validation_failed', 'status');
 $t->get_ok('/api/v1/articles?status=draft&status=published', auth($u));

@@ -259,6 +259,8 @@ $t->get_ok("/api/v1/pipelines/$bp->{id}", auth($bob))->status_is(200)->json_is('
     is(scalar @{ $t->tx->res->json->{items} }, 20, 'default limit 20');
     $t->get_ok('/api/v1/pipelines?status=done', auth($u));
     error_is($t, 400, 'validation_failed', 'status');
+    $t->json_is('/error/message', 'status must be one of: running, completed, failed',
+        'the message names the statuses');
     $t->get_ok('/api/v1/pipelines?limit=101', auth($u));
     error_is($t, 400, 'validation_failed', 'limit');
     $t->get_ok('/api/v1/pipelines?cursor=xyz', auth($u));
