@@ -468,6 +468,18 @@ reap(pid_t watch)
 	return seen;
 }
 
+/*
+ * Tell the worker being replaced to finish its request and exit.  It may
+ * be gone already (killed, and reaped: pid 0), and kill(0, ...) would
+ * signal the master's whole process group, itself included.
+ */
+static void
+retire(pid_t pid)
+{
+	if (pid > 0)
+		kill(pid, SIGTERM);
+}
+
 static void
 signal_all(int sig)
 {
@@ -576,7 +588,7 @@ server_run(void)
 				rolling_new = spawn_worker();
 				if (rolling_new == -1) {
 					rolling_new = 0;
-					kill(rolling_old, SIGTERM);
+					retire(rolling_old);
 				}
 			}
 		}
@@ -605,7 +617,7 @@ server_run(void)
 		case SIGUSR1:
 			if (rolling_new != 0 && from == rolling_new) {
 				/* the replacement is ready: retire the old one */
-				kill(rolling_old, SIGTERM);
+				retire(rolling_old);
 				rolling_new = 0;
 			}
 			break;
@@ -614,8 +626,7 @@ server_run(void)
 				rolling_old = 0;
 			if (rolling_new != 0 && find_slot(rolling_new) == NULL) {
 				rolling_new = 0;	/* replacement died */
-				if (rolling_old != 0)
-					kill(rolling_old, SIGTERM);
+				retire(rolling_old);
 			}
 			break;
 		default:

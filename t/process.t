@@ -1,5 +1,6 @@
 # The process model: database outage, a killed worker, SIGTERM during a
-# request, SIGHUP under a stream of requests.
+# request, SIGHUP under a stream of requests, a worker killed during the
+# rolling restart.
 use strict;
 use warnings;
 use Test::More;
@@ -88,6 +89,28 @@ is($bad, 0, 'no request failed during SIGHUP') or diag("failures: @why");
 my @new = $h->wait_workers(2);
 ok(!grep({ my $w = $_; grep { $_ == $w } @workers } @new), 'every worker was replaced');
 is($h->master_pid, $master, 'same master after SIGHUP');
+
+# --- the worker being replaced dies before its replacement is ready: the
+# master goes on (it once sent the retirement SIGTERM to pid 0, its own
+# process group, and stopped the whole service)
+{
+    my @old = $h->wait_workers(2);
+    my %old = map { $_ => 1 } @old;
+    my $pg = $h->pg_pid;
+    ok($pg && kill('STOP', $pg), 'PostgreSQL paused: a new worker waits in its connect');
+    $h->signal_bp('HUP');
+    $h->wait_until(sub { grep { !$old{$_} } $h->worker_pids }, 10, 'the replacement worker');
+    kill 'KILL', @old;
+    $h->wait_until(sub { !grep { $old{$_} } $h->worker_pids }, 10, 'the old workers reaped');
+    kill 'CONT', $pg;
+    my @w = eval { $h->wait_workers(2, 20) };
+    sleep 0.5;    # the replacement's ready signal has been taken
+    ok(kill(0, $master), 'the master is still running');
+    unlike($h->log, qr/stopping/, 'and did not stop');
+    @w = $h->worker_pids;
+    is(scalar(grep { !$old{$_} } @w), 2, "two new workers (@w)");
+    $t->get_ok('/api/v1/health')->status_is(200) for 1 .. 4;
+}
 
 # --- workers that die right after start are restarted with a growing delay
 {

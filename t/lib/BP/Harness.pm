@@ -632,6 +632,13 @@ sub restart_pg {
 
 sub pg_running { $_[0]{pg_running} }
 
+# The postmaster's pid (from postmaster.pid), or undef when it is not running.
+sub pg_pid {
+    my $self = shift;
+    my ($pid) = (_slurp("$self->{pg_data}/postmaster.pid") // '') =~ /^(\d+)/;
+    return $pid;
+}
+
 # ---------------------------------------------------------------- nginx
 
 # Generates nginx's configuration from the two templates; returns the path
