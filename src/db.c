@@ -52,12 +52,27 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Quiet the server's NOTICEs: they are not per-request information. */
+static bool server_left;	/* the server said it ends the connection */
+
+/*
+ * The server's NOTICEs are not per-request information: not logged.  A
+ * message arriving on an idle connection (libpq hands it here) is the
+ * server ending it: a FATAL ("terminating connection due to
+ * administrator command": fast shutdown, pg_terminate_backend, idle
+ * timeouts) or a WARNING of class 57P (immediate shutdown, a crash of
+ * another backend).
+ */
 static void
-notice_nop(void *arg, const char *msg)
+notice_receiver(void *arg, const PGresult *r)
 {
+	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
 	(void)arg;
-	(void)msg;
+	if ((sev != NULL && (strcmp(sev, "FATAL") == 0 ||
+	    strcmp(sev, "PANIC") == 0)) ||
+	    (state != NULL && strncmp(state, "57P", 3) == 0))
+		server_left = true;
 }
 
 PGconn *
@@ -76,7 +91,7 @@ db_connect_once(const char *conninfo)
 		PQfinish(c);
 		return NULL;
 	}
-	PQsetNoticeProcessor(c, notice_nop, NULL);
+	PQsetNoticeReceiver(c, notice_receiver, NULL);
 	return c;
 }
 
@@ -129,6 +144,7 @@ try_connect(void)
 		return false;
 	}
 	backoff_ms = BACKOFF_MIN_MS;
+	server_left = false;
 	up = true;
 	log_info("database connected");
 	return true;
@@ -158,8 +174,12 @@ bool
 db_ready(void)
 {
 	if (up) {
-		/* an idle socket with EOF or an error means the server left */
-		if (PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK &&
+		/*
+		 * An idle socket with EOF, an error or the server's FATAL
+		 * means the server left; PQisBusy parses what was read.
+		 */
+		if (PQconsumeInput(conn) && !PQisBusy(conn) && !server_left &&
+		    PQstatus(conn) == CONNECTION_OK &&
 		    PQtransactionStatus(conn) == PQTRANS_IDLE)
 			return true;
 		log_warnx("database connection lost");

@@ -1,4 +1,5 @@
-# The process model: database outage, a killed worker, SIGTERM during a
+# The process model: PostgreSQL restarted between requests, a database
+# outage, a killed worker, SIGTERM during a
 # request, SIGHUP under a stream of requests, a worker killed during the
 # rolling restart.
 use strict;
@@ -15,6 +16,16 @@ my $h = BP::Harness->new(workers => 2);
 my $t = $h->t;
 my $master = $h->master_pid;
 my @workers = $h->wait_workers;
+
+# --- PostgreSQL restarted while no request came: each worker finds its
+# connection ended when it next takes a request, and connects again
+# before answering it (no 503 once PostgreSQL is back)
+for my $mode (qw(fast immediate)) {
+    $h->restart_pg($mode);
+    my @codes = map { $t->get_ok("/api/v1/health?after=$mode")->tx->res->code } 1 .. 8;
+    is_deeply(\@codes, [ (200) x 8 ], "after a restart -m $mode nobody saw, every request is answered 200");
+}
+like($h->log, qr/database connection lost/, 'the workers noticed the ended connections');
 
 # --- database outage: 503 with Retry-After, then back with the same processes
 $h->stop_pg('fast');
