@@ -1,6 +1,8 @@
 /*
  * fuzz_legacy.c - the legacy-file reader: one input parsed both as an
- * article file and as a pipeline file, and as a timestamp.
+ * article file and as a pipeline file, and as a timestamp, whose two
+ * text forms must read back as the same instant (RFC 3339: to the
+ * second).
  */
 #include "autoconf.h"
 
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "isotime.h"
 #include "legacy.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -42,11 +45,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = malloc(size + 1);
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (legacy_parse_time(s, &us)) {
-		char out[LEGACY_TS_MAX];
+	if (isotime_parse(s, &us)) {
+		char pg[ISOTIME_PG_MAX], rfc[ISOTIME_RFC3339_MAX];
+		int64_t back, sec = us - ((us % US_PER_SEC) + US_PER_SEC) %
+		    US_PER_SEC;
 
-		legacy_format_time(us, out);
-		(void)legacy_month(us);
+		isotime_format_pg(us, pg);
+		if (!isotime_parse(pg, &back) || back != us)
+			abort();
+		isotime_format_rfc3339(us, rfc);
+		if (strlen(rfc) != ISOTIME_RFC3339_MAX - 1 ||
+		    !isotime_parse(rfc, &back) || back != sec)
+			abort();
+		(void)isotime_month(us);
 	}
 	free(s);
 	return 0;

@@ -46,6 +46,7 @@
 #include "config.h"
 #include "db.h"
 #include "import.h"
+#include "isotime.h"
 #include "legacy.h"
 #include "migrate.h"
 #include "repo_import.h"
@@ -522,7 +523,7 @@ check_pipeline_file(struct import *im, struct pfile *f)
 	f->article_ok = p.article_id[0] == '\0';
 	f->status = p.status;
 	if (p.status != LEGACY_RUNNING)
-		f->month = legacy_month(p.completed_us);
+		f->month = isotime_month(p.completed_us);
 	f->cost = money_units(p.total_cost);
 	legacy_pipeline_free(&p);
 }
@@ -857,7 +858,7 @@ copy_articles(struct import *im, bool pgvector, size_t nnew)
 {
 	struct buf b, emb;
 	const char *v[IA__MAX];
-	char created[LEGACY_TS_MAX], updated[LEGACY_TS_MAX], why[512];
+	char created[ISOTIME_PG_MAX], updated[ISOTIME_PG_MAX], why[512];
 	char base[SLUG_MAX + 1], rel[4096 + 16];
 	size_t i, done = 0;
 	enum db_status e;
@@ -898,8 +899,8 @@ copy_articles(struct import *im, bool pgvector, size_t nnew)
 			changed(im, "articles", f->name);
 			goto out;
 		}
-		legacy_format_time(f->created_us, created);
-		legacy_format_time(a.has_updated ? a.updated_us : f->created_us,
+		isotime_format_pg(f->created_us, created);
+		isotime_format_pg(a.has_updated ? a.updated_us : f->created_us,
 		    updated);
 		v[IA_ID] = f->id;
 		v[IA_USER_ID] = im->owner;
@@ -959,7 +960,7 @@ copy_pipelines(struct import *im, size_t nnew)
 {
 	struct buf b;
 	const char *v[IP__MAX];
-	char started[LEGACY_TS_MAX], completed[LEGACY_TS_MAX], why[512];
+	char started[ISOTIME_PG_MAX], completed[ISOTIME_PG_MAX], why[512];
 	char rel[4096 + 16];
 	size_t i, done = 0;
 	enum db_status e;
@@ -994,14 +995,14 @@ copy_pipelines(struct import *im, size_t nnew)
 		    strcmp(p.article_id, f->article_id) != 0 ||
 		    p.status != f->status ||
 		    money_units(p.total_cost) != f->cost ||
-		    (p.has_completed && legacy_month(p.completed_us) != f->month)) {
+		    (p.has_completed && isotime_month(p.completed_us) != f->month)) {
 			legacy_pipeline_free(&p);
 			changed(im, "pipelines", f->name);
 			goto out;
 		}
-		legacy_format_time(p.started_us, started);
+		isotime_format_pg(p.started_us, started);
 		if (p.has_completed)
-			legacy_format_time(p.completed_us, completed);
+			isotime_format_pg(p.completed_us, completed);
 		v[IP_ID] = f->id;
 		v[IP_USER_ID] = im->owner;
 		v[IP_ARTICLE_ID] = p.article_id[0] != '\0' ? p.article_id : NULL;

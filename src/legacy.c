@@ -16,14 +16,12 @@
 #include "buf.h"
 #include "config.h"
 #include "http.h"
+#include "isotime.h"
 #include "legacy.h"
 #include "log.h"
 #include "slug.h"
 #include "util.h"
 #include "validate.h"
-
-#define US_PER_SEC	INT64_C(1000000)
-#define US_PER_DAY	(INT64_C(86400) * US_PER_SEC)
 
 /* ---------------------------------------------------------------- MD5 */
 
@@ -153,161 +151,6 @@ legacy_path_id(const char *relpath, char out[37])
 		out[o++] = hex[d[i] & 15];
 	}
 	out[o] = '\0';
-}
-
-/* ---------------------------------------------------------------- time */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
-/* n digits at *s as a number; advances *s.  -1 when they are not digits. */
-static int
-digits(const char **s, int n)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		v = v * 10 + (**s - '0');
-		(*s)++;
-	}
-	return v;
-}
-
-bool
-legacy_parse_time(const char *s, int64_t *us)
-{
-	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, fd = 0, oh = 0, om = 0;
-	int sign = 0;
-	int64_t t, lo, hi;
-
-	if ((y = digits(&s, 4)) < 1 || *s++ != '-' ||
-	    (mo = digits(&s, 2)) < 1 || mo > 12 || *s++ != '-' ||
-	    (d = digits(&s, 2)) < 1 || d > days_in_month(y, mo))
-		return false;
-	if (*s == 'T' || *s == 't' || *s == ' ') {
-		s++;
-		if ((h = digits(&s, 2)) < 0 || h > 23 || *s++ != ':' ||
-		    (mi = digits(&s, 2)) < 0 || mi > 59)
-			return false;
-		if (*s == ':') {
-			s++;
-			if ((sec = digits(&s, 2)) < 0 || sec > 59)
-				return false;
-			if (*s == '.' || *s == ',') {
-				s++;
-				if (*s < '0' || *s > '9')
-					return false;
-				for (; *s >= '0' && *s <= '9'; s++)
-					if (fd < 6) {
-						frac = frac * 10 + (*s - '0');
-						fd++;
-					}
-				for (; fd < 6; fd++)
-					frac *= 10;
-			}
-		}
-		if (*s == 'Z' || *s == 'z')
-			s++;
-		else if (*s == '+' || *s == '-') {
-			sign = *s++ == '-' ? -1 : 1;
-			if ((oh = digits(&s, 2)) < 0 || oh > 23)
-				return false;
-			if (*s == ':')
-				s++;
-			if (*s != '\0' && ((om = digits(&s, 2)) < 0 || om > 59))
-				return false;
-		}
-	}
-	if (*s != '\0')
-		return false;
-	t = days_from_civil(y, mo, d) * US_PER_DAY +
-	    ((int64_t)h * 3600 + mi * 60 + sec) * US_PER_SEC + frac;
-	t -= (int64_t)sign * ((int64_t)oh * 3600 + om * 60) * US_PER_SEC;
-	lo = days_from_civil(1, 1, 1) * US_PER_DAY;
-	hi = days_from_civil(10000, 1, 1) * US_PER_DAY;
-	if (t < lo || t >= hi)
-		return false;
-	*us = t;
-	return true;
-}
-
-/* Floor division of us into days and the microseconds of the day. */
-static void
-split_us(int64_t us, int64_t *day, int64_t *rest)
-{
-	*day = us / US_PER_DAY;
-	*rest = us % US_PER_DAY;
-	if (*rest < 0) {
-		*rest += US_PER_DAY;
-		(*day)--;
-	}
-}
-
-void
-legacy_format_time(int64_t us, char out[LEGACY_TS_MAX])
-{
-	int64_t day, rest;
-	int y, m, d;
-
-	split_us(us, &day, &rest);
-	civil_from_days(day, &y, &m, &d);
-	/* the moduli only tell the compiler the widths (years 1..9999) */
-	snprintf(out, LEGACY_TS_MAX, "%04u-%02u-%02u %02u:%02u:%02u.%06u+00",
-	    (unsigned)y % 10000, (unsigned)m % 100, (unsigned)d % 100,
-	    (unsigned)(rest / (3600 * US_PER_SEC)) % 100,
-	    (unsigned)(rest / (60 * US_PER_SEC) % 60),
-	    (unsigned)(rest / US_PER_SEC % 60),
-	    (unsigned)(rest % US_PER_SEC) % 1000000);
-}
-
-int
-legacy_month(int64_t us)
-{
-	int64_t day, rest;
-	int y, m, d;
-
-	split_us(us, &day, &rest);
-	civil_from_days(day, &y, &m, &d);
-	return y * 100 + m;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -442,7 +285,7 @@ get_time(json_object *root, const char *name, bool *has, int64_t *us,
 	if (v == NULL)
 		return true;
 	if (json_object_get_type(v) != json_type_string ||
-	    !legacy_parse_time(json_object_get_string(v), us))
+	    !isotime_parse(json_object_get_string(v), us))
 		return failf(reason, rsz, "%s must be an ISO 8601 timestamp "
 		    "(YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)",
 		    name);

@@ -26,9 +26,6 @@
 #define LEGACY_WP_URL_MAX	2048
 #define LEGACY_ERROR_MAX	10000	/* pipelines' error_message */
 
-/* "YYYY-MM-DD HH:MM:SS.ffffff+00" and its NUL. */
-#define LEGACY_TS_MAX		32
-
 /*
  * One article file.  The string pointers point into root (or into
  * embedding) and stay valid until legacy_article_free(); NULL is SQL NULL.
@@ -89,21 +86,6 @@ bool legacy_parse_pipeline(const char *data, size_t len,
 void legacy_pipeline_free(struct legacy_pipeline *p);
 
 const char *legacy_run_status_name(enum legacy_run_status s);
-
-/*
- * An ISO 8601 timestamp: YYYY-MM-DD, optionally followed by 'T' (or a
- * space) and HH:MM[:SS[.fraction]], optionally followed by 'Z' or an
- * offset +HH, +HHMM or +HH:MM.  Without a zone it is UTC.  Digits of the
- * fraction beyond microseconds are dropped.  The instant, in UTC, must lie
- * in the years 1 to 9999.  Returns true with *us set.
- */
-bool legacy_parse_time(const char *s, int64_t *us);
-
-/* us as "YYYY-MM-DD HH:MM:SS.ffffff+00" (PostgreSQL input). */
-void legacy_format_time(int64_t us, char out[LEGACY_TS_MAX]);
-
-/* The UTC month of us as year * 100 + month (202411). */
-int legacy_month(int64_t us);
 
 /*
  * The id given to a file that has none: the MD5 of its path relative to

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "import.h"
+#include "isotime.h"
 #include "legacy.h"
 #include "tap.h"
 
@@ -59,38 +60,38 @@ run_refused(const char *json, const char *want, const char *name)
 static void
 times(void)
 {
-	char out[LEGACY_TS_MAX];
+	char out[ISOTIME_PG_MAX];
 	int64_t us;
 
-	ok(legacy_parse_time("1970-01-01T00:00:00Z", &us) && us == 0, "epoch");
-	ok(legacy_parse_time("2024-03-05T10:11:12", &us) &&
+	ok(isotime_parse("1970-01-01T00:00:00Z", &us) && us == 0, "epoch");
+	ok(isotime_parse("2024-03-05T10:11:12", &us) &&
 	    us == INT64_C(1709633472) * 1000000, "no zone is UTC");
-	ok(legacy_parse_time("2024-03-05 12:11:12+02:00", &us) &&
+	ok(isotime_parse("2024-03-05 12:11:12+02:00", &us) &&
 	    us == INT64_C(1709633472) * 1000000, "offset converted to UTC");
-	ok(legacy_parse_time("2024-03-05T05:11:12-0500", &us) &&
+	ok(isotime_parse("2024-03-05T05:11:12-0500", &us) &&
 	    us == INT64_C(1709633472) * 1000000, "offset without a colon");
-	ok(legacy_parse_time("2024-03-05T10:11:12.1234567Z", &us) &&
+	ok(isotime_parse("2024-03-05T10:11:12.1234567Z", &us) &&
 	    us == INT64_C(1709633472) * 1000000 + 123456,
 	    "fraction cut to microseconds");
-	ok(legacy_parse_time("2024-03-05", &us) &&
+	ok(isotime_parse("2024-03-05", &us) &&
 	    us == INT64_C(1709596800) * 1000000, "a date is midnight UTC");
-	ok(legacy_parse_time("2024-02-29T00:00", &us), "leap day, no seconds");
-	ok(!legacy_parse_time("2023-02-29T00:00:00Z", &us), "not a leap year");
-	ok(!legacy_parse_time("2024-13-01T00:00:00Z", &us), "month 13");
-	ok(!legacy_parse_time("2024-01-01T24:00:00Z", &us), "hour 24");
-	ok(!legacy_parse_time("2024-01-01T00:00:00Zx", &us), "trailing text");
-	ok(!legacy_parse_time("24-01-01", &us), "two-digit year");
-	ok(!legacy_parse_time("", &us), "empty");
-	ok(!legacy_parse_time("0001-01-01T00:00:00+01:00", &us),
+	ok(isotime_parse("2024-02-29T00:00", &us), "leap day, no seconds");
+	ok(!isotime_parse("2023-02-29T00:00:00Z", &us), "not a leap year");
+	ok(!isotime_parse("2024-13-01T00:00:00Z", &us), "month 13");
+	ok(!isotime_parse("2024-01-01T24:00:00Z", &us), "hour 24");
+	ok(!isotime_parse("2024-01-01T00:00:00Zx", &us), "trailing text");
+	ok(!isotime_parse("24-01-01", &us), "two-digit year");
+	ok(!isotime_parse("", &us), "empty");
+	ok(!isotime_parse("0001-01-01T00:00:00+01:00", &us),
 	    "before year 1 in UTC");
-	ok(legacy_parse_time("1969-12-31T23:59:59.5Z", &us) && us == -500000,
+	ok(isotime_parse("1969-12-31T23:59:59.5Z", &us) && us == -500000,
 	    "before 1970");
-	legacy_format_time(-500000, out);
+	isotime_format_pg(-500000, out);
 	is_str(out, "1969-12-31 23:59:59.500000+00", "formatted before 1970");
-	legacy_format_time(INT64_C(1709633472) * 1000000 + 7, out);
+	isotime_format_pg(INT64_C(1709633472) * 1000000 + 7, out);
 	is_str(out, "2024-03-05 10:11:12.000007+00", "formatted");
-	ok(legacy_month(INT64_C(1709633472) * 1000000) == 202403, "month");
-	ok(legacy_month(-1) == 196912, "month before 1970");
+	ok(isotime_month(INT64_C(1709633472) * 1000000) == 202403, "month");
+	ok(isotime_month(-1) == 196912, "month before 1970");
 }
 
 static void
@@ -211,7 +212,7 @@ pipelines(void)
 	is_str(p.total_cost, "0.4200", "cost normalised");
 	is_str(p.estimated_cost, "0.0000", "no estimate: 0");
 	ok(p.status == LEGACY_COMPLETED && p.has_completed &&
-	    legacy_month(p.completed_us) == 202401, "month of the end, in UTC");
+	    isotime_month(p.completed_us) == 202401, "month of the end, in UTC");
 	legacy_pipeline_free(&p);
 	ok(pipeline("{\"status\":\"running\",\"started_at\":\"2024-01-01\"}", &p),
 	    "a running run");
