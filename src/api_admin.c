@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cursor.h"
 #include "http.h"
+#include "isotime.h"
 #include "repo.h"
 #include "usage.h"
 #include "user.h"
@@ -33,6 +34,7 @@ static void
 list_row(void *arg, const struct user *u, const struct usage *g)
 {
 	struct list_state *st = arg;
+	int64_t us;
 
 	if (++st->n > st->limit)
 		return;
@@ -41,7 +43,8 @@ list_row(void *arg, const struct user *u, const struct usage *g)
 	usage_write(st->w, g);
 	jw_end(st->w, '}');
 	if (st->n == st->limit &&
-	    !cursor_encode(u->created_us, u->id, st->next))
+	    (!isotime_parse(u->created_at, &us) ||
+	    !cursor_encode(us, u->id, st->next)))
 		st->next[0] = '\0';
 }
 

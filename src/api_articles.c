@@ -99,8 +99,8 @@ article_write(struct jw *w, const struct article_row *a, bool full)
 	jw_kraw(w, "wp_post_id", a->wp_post_id);
 	jw_kstr(w, "wp_url", a->wp_url);
 	jw_kbool(w, "has_embedding", a->has_embedding);
-	jw_kstr(w, "created_at", a->created_at);
-	jw_kstr(w, "updated_at", a->updated_at);
+	jw_ktime(w, "created_at", a->created_at);
+	jw_ktime(w, "updated_at", a->updated_at);
 	if (a->distance != NULL)
 		jw_kraw(w, "distance", a->distance);
 	jw_end(w, '}');
@@ -121,7 +121,7 @@ answer_article(struct req *r, PGresult *res, int status)
 
 /* A list row: the summary of an article (api_list_row). */
 static void
-article_item(PGresult *res, int i, struct jw *w, const char **cursor_us,
+article_item(PGresult *res, int i, struct jw *w, const char **created,
     const char **id)
 {
 	struct article_row a;
@@ -129,7 +129,7 @@ article_item(PGresult *res, int i, struct jw *w, const char **cursor_us,
 	repo_articles_row(res, i, &a);
 	if (w != NULL)
 		article_write(w, &a, false);
-	*cursor_us = a.cursor_us;
+	*created = a.created_at;
 	*id = a.id;
 }
 

@@ -5,6 +5,7 @@
 
 #include "api_list.h"
 #include "http.h"
+#include "isotime.h"
 #include "validate.h"
 
 /* ?status=: NULL when absent; false when answered 400. */
@@ -46,7 +47,7 @@ api_list_query(struct req *r, const char *const *statuses, int64_t *limit,
 void
 api_list_page(struct req *r, PGresult *res, int64_t limit, api_list_row *row)
 {
-	const char *us, *id;
+	const char *created, *id;
 	struct jw w;
 	int i, n = PQntuples(res);
 
@@ -55,14 +56,16 @@ api_list_page(struct req *r, PGresult *res, int64_t limit, api_list_row *row)
 	jw_key(&w, "items");
 	jw_arr(&w);
 	for (i = 0; i < n && i < limit; i++)
-		row(res, i, &w, &us, &id);
+		row(res, i, &w, &created, &id);
 	jw_end(&w, ']');
 	jw_key(&w, "next_cursor");
 	if (n > limit) {
 		char next[CURSOR_LEN + 1];
+		int64_t us;
 
-		row(res, (int)limit - 1, NULL, &us, &id);
-		if (cursor_encode(us, id, next))
+		row(res, (int)limit - 1, NULL, &created, &id);
+		if (created != NULL && isotime_parse(created, &us) &&
+		    cursor_encode(us, id, next))
 			jw_str(&w, next);
 		else
 			jw_null(&w);

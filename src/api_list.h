@@ -28,10 +28,11 @@ bool api_list_query(struct req *r, const char *const *statuses,
 
 /*
  * One row of a list's result: written to w unless w is NULL, and its
- * cursor key given (the created time in microseconds, the id).
+ * cursor key given (the time it was made, as PostgreSQL printed it, and
+ * its id).
  */
 typedef void api_list_row(PGresult *res, int i, struct jw *w,
-    const char **cursor_us, const char **id);
+    const char **created, const char **id);
 
 /*
  * Answer 200 with the page of res, which holds up to limit + 1 rows: one

@@ -57,8 +57,8 @@ pipeline_write(struct jw *w, const struct pipeline_row *p)
 	jw_kstr(w, "status", p->status);
 	jw_kstr(w, "estimated_cost", p->estimated_cost);
 	jw_kstr(w, "total_cost", p->total_cost);
-	jw_kstr(w, "started_at", p->started_at);
-	jw_kstr(w, "completed_at", p->completed_at);
+	jw_ktime(w, "started_at", p->started_at);
+	jw_ktime(w, "completed_at", p->completed_at);
 	jw_kstr(w, "error_message", p->error_message);
 	jw_end(w, '}');
 }
@@ -318,7 +318,7 @@ api_pipelines_end(struct req *r)
 
 /* A list row: a pipeline (api_list_row). */
 static void
-pipeline_item(PGresult *res, int i, struct jw *w, const char **cursor_us,
+pipeline_item(PGresult *res, int i, struct jw *w, const char **created,
     const char **id)
 {
 	struct pipeline_row p;
@@ -326,7 +326,7 @@ pipeline_item(PGresult *res, int i, struct jw *w, const char **cursor_us,
 	repo_pipelines_row(res, i, 0, &p);
 	if (w != NULL)
 		pipeline_write(w, &p);
-	*cursor_us = p.cursor_us;
+	*created = p.started_at;
 	*id = p.id;
 }
 

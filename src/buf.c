@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "isotime.h"
 #include "log.h"
 #include "util.h"
 
@@ -289,4 +290,18 @@ jw_kraw(struct jw *w, const char *key, const char *s)
 {
 	jw_key(w, key);
 	jw_raw(w, s);
+}
+
+void
+jw_ktime(struct jw *w, const char *key, const char *pg)
+{
+	char rfc[ISOTIME_RFC3339_MAX];
+	int64_t us;
+
+	jw_key(w, key);
+	if (pg != NULL && isotime_parse(pg, &us)) {
+		isotime_format_rfc3339(us, rfc);
+		jw_str(w, rfc);
+	} else
+		jw_str(w, pg);
 }

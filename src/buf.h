@@ -87,6 +87,13 @@ void jw_kstr(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, int64_t v);
 void jw_kbool(struct jw *w, const char *key, bool v);
 void jw_kraw(struct jw *w, const char *key, const char *s);
+/*
+ * key + a timestamp as PostgreSQL printed it (DateStyle ISO), written in
+ * RFC 3339 to the second ("2026-11-27T09:18:31Z"); NULL writes null.  A
+ * text isotime_parse cannot read ('infinity', a year past 9999) is
+ * written as it is.
+ */
+void jw_ktime(struct jw *w, const char *key, const char *pg);
 
 /* Append s[0..n) to b as a quoted JSON string. */
 void json_escape(struct buf *b, const char *s, size_t n);

@@ -1,12 +1,11 @@
 /* cursor.c - opaque keyset-pagination cursors (see cursor.h). */
 #include "autoconf.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cursor.h"
 #include "http.h"
+#include "isotime.h"
 #include "util.h"
 
 #define CURSOR_BYTES	24
@@ -35,14 +34,13 @@ hexval(char c)
 }
 
 bool
-cursor_encode(const char *us_text, const char *id, char out[CURSOR_LEN + 1])
+cursor_encode(int64_t us, const char *id, char out[CURSOR_LEN + 1])
 {
 	unsigned char raw[CURSOR_BYTES];
 	uint64_t u;
-	int64_t us;
 	size_t i, o = 0, k = 0;
 
-	if (!parse_int64(us_text, US_MIN, US_MAX, &us) || !is_uuid(id))
+	if (us < US_MIN || us > US_MAX || !is_uuid(id))
 		return false;
 	u = (uint64_t)us;
 	for (i = 0; i < 8; i++)
@@ -72,11 +70,9 @@ cursor_decode(const char *s, struct cursor *c)
 {
 	unsigned char raw[CURSOR_BYTES];
 	uint64_t u = 0;
-	int64_t us, secs, frac;
+	int64_t us;
 	size_t i, o = 0;
-	time_t t;
-	struct tm tm;
-	char date[24], *p;
+	char *p;
 
 	memset(c, 0, sizeof(*c));
 	if (s == NULL || strlen(s) != CURSOR_LEN)
@@ -100,19 +96,7 @@ cursor_decode(const char *s, struct cursor *c)
 	us = (int64_t)u;
 	if (us < US_MIN || us > US_MAX)
 		return false;
-	/* floor division: the fraction of a negative time counts up */
-	secs = us / 1000000;
-	frac = us % 1000000;
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL)
-		return false;
-	if (strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		return false;
-	snprintf(c->ts, sizeof(c->ts), "%s.%06u+00", date, (unsigned)frac);
+	isotime_format_pg(us, c->ts);
 	p = c->id;
 	for (i = 0; i < 16; i++) {
 		static const char hex[] = "0123456789abcdef";

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "isotime.h"
+
 struct req;
 
 #define CURSOR_LEN	32	/* characters, without the NUL */
@@ -21,17 +23,16 @@ struct req;
 /* A decoded cursor, ready to be bound as $n::timestamptz and $m::uuid. */
 struct cursor {
 	bool	present;	/* false: no ?cursor=, start at the top */
-	char	ts[40];		/* "2026-11-27 02:39:45.123456+00" */
+	char	ts[ISOTIME_PG_MAX];	/* "2026-11-27 02:39:45.123456+00" */
 	char	id[37];		/* canonical lower-case UUID */
 };
 
 /*
- * Encode the key of a row as libpq returned it: us_text the timestamp as
- * microseconds since the epoch ("(extract(epoch FROM t) * 1000000)::int8")
- * and id a UUID.  Returns false (out untouched) when either is malformed.
+ * Encode the key of a row: us its timestamp in microseconds since the
+ * epoch, id a UUID as libpq returned it.  Returns false (out untouched)
+ * when the time is out of range (years 1900 to 9999) or id malformed.
  */
-bool cursor_encode(const char *us_text, const char *id,
-    char out[CURSOR_LEN + 1]);
+bool cursor_encode(int64_t us, const char *id, char out[CURSOR_LEN + 1]);
 
 /* Decode s; false when it is not a cursor this program made. */
 bool cursor_decode(const char *s, struct cursor *c);

@@ -81,7 +81,11 @@ db_connect_once(const char *conninfo)
 	const char *keys[] = { "dbname", "connect_timeout",
 	    "application_name", NULL };
 	const char *vals[] = { conninfo, "3", "blogposter", NULL };
+	static const char *const session[] = {
+		"SET timezone = 'UTC'", "SET datestyle = 'ISO'", NULL
+	};
 	PGconn *c;
+	int i;
 
 	/* expand_dbname: conninfo may be a URI or key=value string */
 	c = PQconnectdbParams(keys, vals, 1);
@@ -92,6 +96,23 @@ db_connect_once(const char *conninfo)
 		return NULL;
 	}
 	PQsetNoticeReceiver(c, notice_receiver, NULL);
+	/*
+	 * Timestamps are read in PostgreSQL's own text form (isotime.h):
+	 * ISO, in UTC, whatever the server's or the role's defaults.  One
+	 * statement each, as the benchmark's ceiling reads them from the log.
+	 */
+	for (i = 0; session[i] != NULL; i++) {
+		PGresult *r = PQexec(c, session[i]);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			log_warnx("%s: %s", session[i], PQresultErrorMessage(r));
+		PQclear(r);
+		if (!ok) {
+			PQfinish(c);
+			return NULL;
+		}
+	}
 	return c;
 }
 

@@ -117,12 +117,12 @@ struct article_in {
 /*
  * One row of an articles result, pointing into the PGresult (valid until
  * it is cleared); NULL for SQL NULL.  Lists leave the contents NULL.
+ * Timestamps are PostgreSQL's text (isotime_parse reads it).
  */
 struct article_row {
 	const char	*id, *title, *slug, *content_markdown, *content_html,
 			*meta_description, *primary_keyword, *seo_score, *status,
 			*wp_post_id, *wp_url, *created_at, *updated_at;
-	const char	*cursor_us;	/* created_at, microseconds since the epoch */
 	const char	*distance;	/* related articles only */
 	bool		 has_embedding;
 };
@@ -159,7 +159,6 @@ extern const struct stmt_table repo_pipelines_table;
 struct pipeline_row {
 	const char	*id, *article_id, *status, *estimated_cost, *total_cost,
 			*started_at, *completed_at, *error_message;
-	const char	*cursor_us;	/* started_at, microseconds since the epoch */
 };
 
 /* The row's pipeline columns start at column col0. */

@@ -35,16 +35,14 @@ enum pipelines_stmt {
 
 enum pipeline_col {
 	PC_ID, PC_ARTICLE_ID, PC_STATUS, PC_ESTIMATED_COST, PC_TOTAL_COST,
-	PC_STARTED_AT, PC_COMPLETED_AT, PC_ERROR_MESSAGE, PC_CURSOR
+	PC_STARTED_AT, PC_COMPLETED_AT, PC_ERROR_MESSAGE
 };
 
-#define TS(c)	"to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
+/* Timestamps in PostgreSQL's text form, as in repo_articles.c. */
 #define PIPELINE_COLS(t)						\
 	t ".id, " t ".article_id, " t ".status, "			\
-	t ".estimated_cost, " t ".total_cost, " TS(t ".started_at") ", "	\
-	TS(t ".completed_at") ", " t ".error_message, "			\
-	"(extract(epoch FROM " t ".started_at) * 1000000)::int8"
+	t ".estimated_cost, " t ".total_cost, " t ".started_at, "	\
+	t ".completed_at, " t ".error_message"
 
 /* The first day of the current UTC month, as api_usage.month holds it. */
 #define THIS_MONTH	"date_trunc('month', now() AT TIME ZONE 'UTC')::date"
@@ -165,7 +163,6 @@ repo_pipelines_row(PGresult *res, int i, int col0, struct pipeline_row *p)
 	p->started_at = db_col(res, i, col0 + PC_STARTED_AT);
 	p->completed_at = db_col(res, i, col0 + PC_COMPLETED_AT);
 	p->error_message = db_col(res, i, col0 + PC_ERROR_MESSAGE);
-	p->cursor_us = db_col(res, i, col0 + PC_CURSOR);
 }
 
 enum db_status

@@ -26,9 +26,7 @@
 #define USER_COLS \
 	"u.id AS u_id, u.email AS u_email, u.role = 'admin' AS u_admin," \
 	" u.is_active AS u_active," \
-	" to_char(u.created_at AT TIME ZONE 'UTC'," \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS u_created," \
-	" (extract(epoch FROM u.created_at) * 1000000)::int8 AS u_created_us," \
+	" u.created_at AS u_created," \
 	" u.api_key_prefix AS u_key_prefix," \
 	" u.max_monthly_cost::text AS u_max_cost," \
 	" u.max_articles_per_month AS u_max_articles"
@@ -312,7 +310,6 @@ fill_user(PGresult *r, int i, struct user *u)
 	u->admin = col_bool(r, i, "u_admin");
 	u->is_active = col_bool(r, i, "u_active");
 	col_copy(r, i, "u_created", u->created_at, sizeof(u->created_at));
-	col_copy(r, i, "u_created_us", u->created_us, sizeof(u->created_us));
 	col_copy(r, i, "u_key_prefix", u->api_key_prefix,
 	    sizeof(u->api_key_prefix));
 	col_copy(r, i, "u_max_cost", u->max_monthly_cost,

@@ -104,7 +104,7 @@ user_write(struct jw *w, const struct user *u, bool open)
 	jw_kstr(w, "email", u->email);
 	jw_kstr(w, "role", u->admin ? "admin" : "user");
 	jw_kbool(w, "is_active", u->is_active);
-	jw_kstr(w, "created_at", u->created_at);
+	jw_ktime(w, "created_at", u->created_at);
 	jw_kstr(w, "api_key_prefix", u->api_key_prefix[0] ? u->api_key_prefix :
 	    NULL);
 	jw_key(w, "limits");

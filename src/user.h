@@ -21,8 +21,7 @@ struct user {
 	char	 email[USER_EMAIL_MAX];
 	bool	 admin;
 	bool	 is_active;
-	char	 created_at[32];	/* RFC 3339, formatted by SQL */
-	char	 created_us[24];	/* created_at in microseconds: the cursor */
+	char	 created_at[40];	/* as PostgreSQL prints it (isotime.h) */
 	char	 api_key_prefix[16];	/* "" when the user has no key */
 	char	 max_monthly_cost[24];	/* the override, "" when none */
 	int64_t	 max_articles;		/* the override, -1 when none */

@@ -91,6 +91,31 @@ is_deeply([ sort keys %$item ],
           'list items have the summary fields, without content_markdown and content_html');
 is($item->{created_at}, '2026-01-01T19:00:19Z', 'created_at: RFC 3339, UTC, no fraction');
 
+# ---------------------------------------------------------------- the database's own settings
+
+# A server, database or role whose TimeZone and DateStyle are not UTC and
+# ISO changes nothing: times are read in the worker's own session settings.
+{
+    my $db = $h->psql('SELECT current_database()');
+    require DBI;
+    $h->psql(qq{ALTER DATABASE "$db" SET timezone = 'America/St_Johns'});
+    $h->psql(qq{ALTER DATABASE "$db" SET datestyle = 'SQL, DMY'});
+    $h->stop_bp;
+    $h->start_bp(wait => 'ok');
+    my $fresh = DBI->connect($h->dbi_dsn, 'postgres', '', { RaiseError => 1, AutoCommit => 1 });
+    my ($shown) = $fresh->selectrow_array('SELECT created_at::text FROM articles WHERE id = ?', undef, expected()->[0]);
+    $fresh->disconnect;
+    like($shown, qr{^\d\d/\d\d/\d{4} }, "the database's sessions print times otherwise ($shown)");
+    $t->get_ok('/api/v1/articles?limit=1', auth($u))->status_is(200)
+      ->json_is('/items/0/created_at', '2026-01-01T19:00:19Z', 'created_at still in RFC 3339, UTC');
+    my ($tz_ids) = walk('', 7);
+    is_deeply($tz_ids, expected(), 'pages of 7 still step through every article, ties included');
+    $h->psql(qq{ALTER DATABASE "$db" RESET timezone});
+    $h->psql(qq{ALTER DATABASE "$db" RESET datestyle});
+    $h->stop_bp;
+    $h->start_bp(wait => 'ok');
+}
+
 # ---------------------------------------------------------------- status
 
 for my $st (qw(draft scheduled published archived)) {

@@ -52,6 +52,26 @@ main(void)
 	is_str(b.data, "[0,9,10,-1,9223372036854775807,-9223372036854775808]",
 	    "integers, the extremes included");
 	buf_reset(&b, 0);
+
+	/* timestamps as PostgreSQL prints them, in RFC 3339 to the second */
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_ktime(&w, "a", "2026-11-27 09:18:31.999999+00");
+	jw_ktime(&w, "b", "2026-11-27 09:18:31+00");
+	jw_ktime(&w, "c", "2026-11-27 11:18:31.5+02");
+	jw_ktime(&w, "d", "1969-12-31 23:59:59.5+00");
+	jw_ktime(&w, "e", "2024-02-29 23:59:59.000001-05:30");
+	jw_ktime(&w, "f", "0001-01-01 00:00:00+00");
+	jw_ktime(&w, "g", "9999-12-31 23:59:59.999999+00");
+	jw_ktime(&w, "h", NULL);
+	jw_ktime(&w, "i", "infinity");
+	jw_end(&w, '}');
+	is_str(b.data, "{\"a\":\"2026-11-27T09:18:31Z\",\"b\":\"2026-11-27T09:18:31Z\","
+	    "\"c\":\"2026-11-27T09:18:31Z\",\"d\":\"1969-12-31T23:59:59Z\","
+	    "\"e\":\"2024-03-01T05:29:59Z\",\"f\":\"0001-01-01T00:00:00Z\","
+	    "\"g\":\"9999-12-31T23:59:59Z\",\"h\":null,\"i\":\"infinity\"}",
+	    "timestamps: the fraction dropped, zones to UTC, null, as is when unreadable");
+	buf_reset(&b, 0);
 	for (int i = 0; i < 5000; i++)
 		buf_addc(&b, (char)('a' + i % 26));
 	ok(b.len == 5000 && b.cap >= 5001 && b.data[5000] == '\0' &&
