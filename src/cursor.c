@@ -14,11 +14,11 @@ static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /*
- * The timestamps a cursor may carry: 1900-01-01T00:00:00Z up to
- * 9999-12-31T23:59:59.999999Z, so that the text form always has a
- * four-digit year and PostgreSQL accepts it.
+ * The timestamps a cursor may carry: those isotime reads and writes,
+ * 0001-01-01T00:00:00Z up to 9999-12-31T23:59:59.999999Z (a four-digit
+ * year, which PostgreSQL accepts); any row's time the list can show.
  */
-#define US_MIN	(-2208988800LL * 1000000)
+#define US_MIN	(-62135596800LL * 1000000)
 #define US_MAX	(253402300800LL * 1000000 - 1)
 
 static int

@@ -30,7 +30,7 @@ struct cursor {
 /*
  * Encode the key of a row: us its timestamp in microseconds since the
  * epoch, id a UUID as libpq returned it.  Returns false (out untouched)
- * when the time is out of range (years 1900 to 9999) or id malformed.
+ * when the time is out of range (years 1 to 9999) or id malformed.
  */
 bool cursor_encode(int64_t us, const char *id, char out[CURSOR_LEN + 1]);
 

@@ -91,6 +91,28 @@ is_deeply([ sort keys %$item ],
           'list items have the summary fields, without content_markdown and content_html');
 is($item->{created_at}, '2026-01-01T19:00:19Z', 'created_at: RFC 3339, UTC, no fraction');
 
+# ---------------------------------------------------------------- old articles
+
+# Articles dated long ago (the import takes any year from 1 to 9999) are
+# reached like the others: a page that ends on one still has a next one.
+{
+    my $old = make_user($h);
+    $h->psql(q{INSERT INTO articles (user_id, title, slug, created_at)
+               SELECT $1, 'Old ' || d, 'old-' || g, d::timestamptz
+                 FROM unnest(ARRAY['2026-01-01 00:00:00+00', '1850-06-01 12:00:00.5+00', '1849-12-31 23:59:59+00',
+                                   '0850-03-04 05:06:07.000008+00', '0001-01-01 00:00:00+00']) WITH ORDINALITY AS x(d, g)},
+             $old->{id});
+    my (@got, $cursor);
+    for my $n (1 .. 6) {
+        $t->get_ok('/api/v1/articles?limit=1' . ($cursor ? "&cursor=$cursor" : ''), auth($old))->status_is(200);
+        push @got, map { $_->{created_at} } @{ $t->tx->res->json->{items} };
+        $cursor = $t->tx->res->json->{next_cursor} // last;
+    }
+    is_deeply(\@got, [ '2026-01-01T00:00:00Z', '1850-06-01T12:00:00Z', '1849-12-31T23:59:59Z',
+                       '0850-03-04T05:06:07Z', '0001-01-01T00:00:00Z' ],
+              'pages of 1 reach articles of the years 1850, 1849, 850 and 1');
+}
+
 # ---------------------------------------------------------------- the database's own settings
 
 # A server, database or role whose TimeZone and DateStyle are not UTC and

@@ -54,14 +54,19 @@ main(void)
 	roundtrip("1969-12-31 23:59:59.999999+00",
 	    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 	    "1969-12-31 23:59:59.999999+00", "just before the epoch");
-	roundtrip("1900-01-01 00:00:00+00", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-	    "1900-01-01 00:00:00.000000+00", "the earliest");
+	roundtrip("1850-06-01 12:00:00.5+00", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+	    "1850-06-01 12:00:00.500000+00", "before 1900");
+	roundtrip("0850-03-04 05:06:07.000008+00",
+	    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+	    "0850-03-04 05:06:07.000008+00", "a three-digit year");
+	roundtrip("0001-01-01 00:00:00+00", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+	    "0001-01-01 00:00:00.000000+00", "the earliest");
 	roundtrip("9999-12-31 23:59:59.999999+00",
 	    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 	    "9999-12-31 23:59:59.999999+00", "the latest");
 
-	ok(!cursor_encode(INT64_C(-2208988800000001),
-	    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", enc), "before 1900 refused");
+	ok(!cursor_encode(INT64_C(-62135596800000001),
+	    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", enc), "before the year 1 refused");
 	ok(!cursor_encode(INT64_C(253402300800000000),
 	    "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", enc), "year 10000 refused");
 	ok(!cursor_encode(1, "0a1b2c3d", enc), "a bad uuid refused");
