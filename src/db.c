@@ -32,7 +32,8 @@ static long long backoff_ms = BACKOFF_MIN_MS;
 static const struct stmt_table *const *tables = repo_tables;
 
 #define GUARD_PARAMS	2
-#define GUARD_PARAM_MAX	64
+/* the longest: an API key's SHA-256 as bytea text, 66 characters */
+#define GUARD_PARAM_MAX	80
 
 /* The request's guard (db_guard). */
 static struct {

@@ -18,6 +18,7 @@
 #include "cursor.h"
 #include "log.h"
 #include "repo.h"
+#include "sha256.h"
 #include "usage.h"
 #include "user.h"
 #include "util.h"
@@ -95,22 +96,21 @@ static const struct stmt stmts[USERS__MAX] = {
 	  "SELECT role = 'admin' FROM users"
 	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2 },
 	/*
-	 * The hash in a sub-select: computed once.  Written inline, a scan of
-	 * the table (the plan while it is small) computes it for every row:
-	 * 100 users, 0.086 ms instead of 0.039 (EXPLAIN ANALYZE).
+	 * A key is given as its SHA-256 ($1, bytea: sha256_bytea).  Hashed
+	 * by the server (sha256(convert_to(...))), the guard of a known key
+	 * ran at 79k/s under pgbench against 97-107k/s for the comparison.
 	 */
 	{ "users_auth_key",	/* USERS_AUTH_KEY */
 	  "SELECT id, role = 'admin' FROM users"
-	  " WHERE api_key_hash = (SELECT sha256(convert_to($1, 'UTF8'))) AND is_active", 1 },
+	  " WHERE api_key_hash = $1::bytea AND is_active", 1 },
 	/* the key of a request whose user is already known (a guard) */
 	{ "users_auth_key_of",	/* USERS_AUTH_KEY_OF */
 	  "SELECT role = 'admin' FROM users"
-	  " WHERE id = $2::uuid AND api_key_hash ="
-	  " (SELECT sha256(convert_to($1, 'UTF8'))) AND is_active", 2 },
+	  " WHERE id = $2::uuid AND api_key_hash = $1::bytea AND is_active", 2 },
 	{ "users_create",	/* USERS_CREATE */
 	  "INSERT INTO users AS u"
 	  " (email, password_hash, role, api_key_hash, api_key_prefix)"
-	  " VALUES (lower($1), $2, $3, sha256(convert_to($4, 'UTF8')), $5)"
+	  " VALUES (lower($1), $2, $3, $4::bytea, $5)"
 	  " RETURNING " USER_COLS ", " SECRET_COLS, 5 },
 	{ "users_by_email",	/* USERS_BY_EMAIL */
 	  "SELECT " USER_COLS ", " SECRET_COLS
@@ -128,7 +128,7 @@ static const struct stmt stmts[USERS__MAX] = {
 	  "UPDATE users SET password_hash = $2, token_version = token_version + 1"
 	  " WHERE id = $1::uuid AND password_hash = $3 RETURNING token_version", 3 },
 	{ "users_set_key",	/* USERS_SET_KEY */
-	  "UPDATE users SET api_key_hash = sha256(convert_to($2, 'UTF8')),"
+	  "UPDATE users SET api_key_hash = $2::bytea,"
 	  " api_key_prefix = $3 WHERE id = $1::uuid RETURNING api_key_prefix", 3 },
 	{ "users_clear_key",	/* USERS_CLEAR_KEY */
 	  "UPDATE users SET api_key_hash = NULL, api_key_prefix = NULL"
@@ -199,10 +199,12 @@ repo_users_auth_token(const char *id, int64_t ver, bool *admin)
 enum db_status
 repo_users_auth_key(const char *key, char id[37], bool *admin)
 {
+	char kh[SHA256_BYTEA_MAX];
 	PGresult *r;
 	enum db_status e;
 
-	if ((e = db_execv(&stmts[USERS_AUTH_KEY], &r, key)) != DB_OK) {
+	sha256_bytea(key, kh);
+	if ((e = db_execv(&stmts[USERS_AUTH_KEY], &r, kh)) != DB_OK) {
 		PQclear(r);
 		return e;
 	}
@@ -227,8 +229,10 @@ repo_users_guard_token(const char *id, int64_t ver)
 void
 repo_users_guard_key(const char *key, const char *id)
 {
-	const char *p[2] = { key, id };
+	char kh[SHA256_BYTEA_MAX];
+	const char *p[2] = { kh, id };
 
+	sha256_bytea(key, kh);
 	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
 }
 
@@ -368,8 +372,10 @@ enum db_status
 repo_users_create(PGconn *c, const char *email, const char *hash, bool admin,
     const char *key, const char *prefix, struct user *u)
 {
-	const char *p[] = { email, hash, admin ? "admin" : "user", key, prefix };
+	char kh[SHA256_BYTEA_MAX];
+	const char *p[] = { email, hash, admin ? "admin" : "user", kh, prefix };
 
+	sha256_bytea(key, kh);
 	return one_user(c, USERS_CREATE, p, u);
 }
 
@@ -431,10 +437,12 @@ repo_users_set_password(const char *id, const char *old_hash,
 enum db_status
 repo_users_set_key(const char *id, const char *key, const char *prefix)
 {
-	const char *p[] = { id, key, prefix };
+	char kh[SHA256_BYTEA_MAX];
+	const char *p[] = { id, kh, prefix };
 	PGresult *r;
 	enum db_status e;
 
+	sha256_bytea(key, kh);
 	e = db_exec(&stmts[USERS_SET_KEY], p, &r);
 	PQclear(r);
 	return e;
