@@ -72,7 +72,6 @@ cursor_decode(const char *s, struct cursor *c)
 	uint64_t u = 0;
 	int64_t us;
 	size_t i, o = 0;
-	char *p;
 
 	memset(c, 0, sizeof(*c));
 	if (s == NULL || strlen(s) != CURSOR_LEN)
@@ -97,16 +96,7 @@ cursor_decode(const char *s, struct cursor *c)
 	if (us < US_MIN || us > US_MAX)
 		return false;
 	isotime_format_pg(us, c->ts);
-	p = c->id;
-	for (i = 0; i < 16; i++) {
-		static const char hex[] = "0123456789abcdef";
-
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*p++ = '-';
-		*p++ = hex[raw[8 + i] >> 4];
-		*p++ = hex[raw[8 + i] & 15];
-	}
-	*p = '\0';
+	uuid_format(raw + 8, c->id);
 	c->present = true;
 	return true;
 }

@@ -76,6 +76,19 @@ notice_receiver(void *arg, const PGresult *r)
 		server_left = true;
 }
 
+/* Run one SET on c; false (logged) when the server refused it. */
+static bool
+session_set(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		log_warnx("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok;
+}
+
 PGconn *
 db_connect_once(const char *conninfo)
 {
@@ -102,25 +115,17 @@ db_connect_once(const char *conninfo)
 	 * ISO, in UTC, whatever the server's or the role's defaults.  One
 	 * statement each, as the benchmark's ceiling reads them from the log.
 	 */
-	for (i = 0; session[i] != NULL; i++) {
-		PGresult *r = PQexec(c, session[i]);
-		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-
-		if (!ok)
-			log_warnx("%s: %s", session[i], PQresultErrorMessage(r));
-		PQclear(r);
-		if (!ok) {
+	for (i = 0; session[i] != NULL; i++)
+		if (!session_set(c, session[i])) {
 			PQfinish(c);
 			return NULL;
 		}
-	}
 	return c;
 }
 
 static bool
 prepare_all(void)
 {
-	PGresult *g;
 	int t, i;
 
 	/*
@@ -132,10 +137,7 @@ prepare_all(void)
 	 * list request's statements spent 40% of their time planning; list
 	 * 5.0k -> 5.8k req/s, its SQL under pgbench 14k -> 19k.
 	 */
-	g = PQexec(conn, "SET plan_cache_mode = force_generic_plan");
-	if (PQresultStatus(g) != PGRES_COMMAND_OK)
-		log_warnx("plan_cache_mode: %s", PQresultErrorMessage(g));
-	PQclear(g);
+	(void)session_set(conn, "SET plan_cache_mode = force_generic_plan");
 	for (t = 0; tables[t] != NULL; t++)
 		for (i = 0; i < tables[t]->n; i++) {
 			const struct stmt *s = &tables[t]->stmts[i];

@@ -139,18 +139,10 @@ md5(const void *p, size_t n, unsigned char out[16])
 void
 legacy_path_id(const char *relpath, char out[37])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[16];
-	int i, o = 0;
 
 	md5(relpath, strlen(relpath), d);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[d[i] >> 4];
-		out[o++] = hex[d[i] & 15];
-	}
-	out[o] = '\0';
+	uuid_format(d, out);
 }
 
 /* ---------------------------------------------------------------- checks */

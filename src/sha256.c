@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sha256.h"
+#include "util.h"
 
 static const uint32_t k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -90,16 +91,10 @@ sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 void
 sha256_bytea(const char *s, char out[SHA256_BYTEA_MAX])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char d[SHA256_LEN];
-	size_t i;
 
 	sha256(s, strlen(s), d);
 	out[0] = '\\';
 	out[1] = 'x';
-	for (i = 0; i < SHA256_LEN; i++) {
-		out[2 + 2 * i] = hex[d[i] >> 4];
-		out[3 + 2 * i] = hex[d[i] & 15];
-	}
-	out[2 + 2 * SHA256_LEN] = '\0';
+	hex_encode(d, SHA256_LEN, out + 2);
 }

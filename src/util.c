@@ -172,3 +172,31 @@ ct_equal(const void *a, const void *b, size_t n)
 		d |= x[i] ^ y[i];
 	return d == 0;
 }
+
+void
+hex_encode(const void *d, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*out++ = hex[p[i] >> 4];
+		*out++ = hex[p[i] & 15];
+	}
+	*out = '\0';
+}
+
+void
+uuid_format(const unsigned char b[16], char out[37])
+{
+	hex_encode(b, 4, out);
+	out[8] = '-';
+	hex_encode(b + 4, 2, out + 9);
+	out[13] = '-';
+	hex_encode(b + 6, 2, out + 14);
+	out[18] = '-';
+	hex_encode(b + 8, 2, out + 19);
+	out[23] = '-';
+	hex_encode(b + 10, 6, out + 24);
+}

@@ -28,4 +28,10 @@ long utf8_len(const char *s, size_t len);
 /* Constant-time comparison of two byte strings of the same length n. */
 bool ct_equal(const void *a, const void *b, size_t n);
 
+/* The n bytes at d as 2n lower-case hex digits, then a NUL, at out. */
+void hex_encode(const void *d, size_t n, char *out);
+
+/* 16 bytes as a canonical lower-case UUID (8-4-4-4-12) and a NUL. */
+void uuid_format(const unsigned char b[16], char out[37]);
+
 #endif

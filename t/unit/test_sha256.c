@@ -7,19 +7,7 @@
 
 #include "sha256.h"
 #include "tap.h"
-
-static void
-hex(const unsigned char d[SHA256_LEN], char out[2 * SHA256_LEN + 1])
-{
-	static const char x[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < SHA256_LEN; i++) {
-		out[2 * i] = x[d[i] >> 4];
-		out[2 * i + 1] = x[d[i] & 15];
-	}
-	out[2 * SHA256_LEN] = '\0';
-}
+#include "util.h"
 
 /* n times 'a' */
 static void
@@ -31,7 +19,7 @@ as(size_t n, const char *want)
 	memset(s, 'a', n);
 	s[n] = '\0';
 	sha256(s, n, d);
-	hex(d, got);
+	hex_encode(d, SHA256_LEN, got);
 	snprintf(name, sizeof(name), "%zu times 'a'", n);
 	is_str(got, want, name);
 	free(s);
