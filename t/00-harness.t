@@ -10,6 +10,12 @@ use Test::More;
 use BP::Harness;
 use BP::Util qw(error_is no_store_ok);
 
+# The suite runs with the same Mojolicious on every machine: the pure-Perl
+# JSON encoder and the poll reactor, whatever optional modules are installed.
+ok(!Mojo::JSON::JSON_XS(), 'Mojo::JSON does not use Cpanel::JSON::XS');
+is(ref Mojo::IOLoop->singleton->reactor, 'Mojo::Reactor::Poll', 'Mojo::IOLoop runs on Mojo::Reactor::Poll');
+is(BP::Harness::pin_problem(), undef, 'the harness sees the pin');
+
 my $h = BP::Harness->new(workers => 2);
 note(sprintf 'set-up took %.2f s', $h->setup_seconds);
 cmp_ok($h->setup_seconds, '<', 15, 'set-up is quick');

@@ -7,6 +7,7 @@ use warnings;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use BP::Pin;    # before any Mojo module
 
 use Digest::SHA qw(sha256_hex);
 use Mojo::IOLoop;

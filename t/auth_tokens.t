@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use BP::Pin;    # before any Mojo module
 
 use Digest::SHA qw(hmac_sha256);
 use MIME::Base64 qw(encode_base64url);

@@ -24,6 +24,7 @@ use utf8;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use BP::Pin;    # before any Mojo module
 
 use Test::More;
 use Mojo::JSON qw(true false);

@@ -10,6 +10,7 @@ use warnings;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use BP::Pin;    # before any Mojo module
 
 use Encode qw(encode_utf8);
 use Mojo::JSON qw(decode_json encode_json);

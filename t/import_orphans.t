@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use BP::Pin;    # before any Mojo module
 
 use Mojo::JSON qw(encode_json);
 use Test::More;

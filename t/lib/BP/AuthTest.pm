@@ -11,6 +11,8 @@ package BP::AuthTest;
 use strict;
 use warnings;
 
+use BP::Pin;    # before any Mojo module: see BP/Pin.pm
+
 use Exporter 'import';
 use Digest::SHA qw(hmac_sha256 hmac_sha512);
 use File::Temp qw(tempfile);

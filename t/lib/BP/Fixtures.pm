@@ -25,6 +25,8 @@ package BP::Fixtures;
 use strict;
 use warnings;
 
+use BP::Pin;    # before any Mojo module: see BP/Pin.pm
+
 use Exporter 'import';
 
 our @EXPORT_OK = qw(make_user auth api_key random_uuid race);

@@ -45,6 +45,7 @@ package BP::Harness;
 use strict;
 use warnings;
 
+use BP::Pin;    # before any Mojo module: see BP/Pin.pm
 use Carp qw(croak);
 use Cwd qw(abs_path);
 use Fcntl qw(:flock);
@@ -79,6 +80,17 @@ sub repo { $REPO }
 
 # ---------------------------------------------------------------- new
 
+# pin_problem(): undef when Mojolicious runs with the pinned JSON encoder
+# and event loop, else what escaped the pin.
+sub pin_problem {
+    require Mojo::JSON;
+    require Mojo::IOLoop;
+    return 'Mojo::JSON encodes with Cpanel::JSON::XS' if Mojo::JSON::JSON_XS();
+    my $reactor = ref Mojo::IOLoop->singleton->reactor;
+    return "Mojo::IOLoop runs on $reactor" if $reactor ne 'Mojo::Reactor::Poll';
+    return undef;
+}
+
 sub new {
     my ($class, %opt) = @_;
     my $t0   = time;
@@ -91,6 +103,10 @@ sub new {
     croak "blogposter binary $self->{bin} is missing or not executable (build it: tools/dev test)"
         unless -x $self->{bin};
     croak 'SECRET_KEY must be 40 bytes' unless length(SECRET_KEY) == 40;
+    if (my $why = pin_problem()) {
+        croak "$why: load BP::Harness before any Mojo module, or run the suite "
+            . 'through tools/dev test (MOJO_NO_JSON_XS=1 MOJO_REACTOR=Mojo::Reactor::Poll)';
+    }
 
     $LIVE{"$self"} = $self;
     weaken($LIVE{"$self"});

@@ -9,11 +9,14 @@ package BP::Util;
 use strict;
 use warnings;
 
+use BP::Pin;    # before any Mojo module: see BP/Pin.pm
+
 use Exporter 'import';
+use JSON::PP ();
 use Mojo::JSON qw(decode_json);
 use Test::More ();
 
-our @EXPORT_OK = qw(error_is no_store_ok json_body unique_email);
+our @EXPORT_OK = qw(error_is no_store_ok json_body json_bytes json_of unique_email);
 
 # error_is($t, $status, $code, $field): the last response of Test::Mojo $t
 # is the API.md error: that status, Content-Type application/json,
@@ -76,6 +79,25 @@ sub no_store_ok {
 sub json_body {
     my $t = shift;
     return eval { decode_json($t->tx->res->body) };
+}
+
+# json_bytes($data): the JSON text of $data as UTF-8 bytes, every character
+# written out as itself (noncharacters such as U+FFFF and U+10FFFF
+# included), whatever JSON backend Mojolicious would pick. JSON::PP is part
+# of Perl itself, so the bytes are the same on every machine. Send it with
+# an explicit Content-Type: application/json.
+my $PP = JSON::PP->new->canonical->allow_nonref;
+sub json_bytes {
+    my $text = $PP->encode(shift);
+    utf8::encode($text);
+    return $text;
+}
+
+# json_of($t): the body of the last response of Test::Mojo $t decoded by
+# the same encoder-independent reader (undef if it is not JSON).
+sub json_of {
+    my $t = shift;
+    return eval { JSON::PP->new->utf8->allow_nonref->decode($t->tx->res->body) };
 }
 
 # An email address no other call in this run returns.

@@ -28,6 +28,8 @@ package BP::WebDriver;
 use strict;
 use warnings;
 
+use BP::Pin;    # before any Mojo module: see BP/Pin.pm
+
 use Carp qw(croak);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
