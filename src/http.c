@@ -430,16 +430,18 @@ is_digit(char c)
 /*
  * The number (or NaN, Infinity) at s[0..len) outside a string: NULL when
  * JSON allows it and json-c holds it as sent, else why not; *n is its
- * length.  json-c takes NaN, Infinity, "00", "-01" and "1.e3", and turns
- * an integer below INT64_MIN into INT64_MIN (one above UINT64_MAX becomes
- * UINT64_MAX, which no field accepts).
+ * length.  json-c takes NaN, Infinity, "00", "-01" and "1.e3".  *below
+ * is set when the number is an integer below INT64_MIN, which json-c
+ * turns into INT64_MIN (one above UINT64_MAX becomes UINT64_MAX, which no
+ * integer field accepts).
  */
 static const char *
-bad_number(const char *s, size_t len, size_t *n)
+bad_number(const char *s, size_t len, size_t *n, bool *below)
 {
 	size_t j = 0, d0, nd;
 
 	*n = 1;
+	*below = false;
 	if (len > 0 && s[0] == '-')
 		j++;
 	if (j < len && (s[j] == 'N' || s[j] == 'I'))
@@ -467,13 +469,38 @@ bad_number(const char *s, size_t len, size_t *n)
 			j++;
 	}
 	if (j == d0 + nd && s[0] == '-' && (nd > 19 || (nd == 19 &&
-	    memcmp(s + d0, "9223372036854775808", 19) > 0))) {
-		*n = j;
-		return "request body has an integer below "
-		    "-9223372036854775808";
-	}
+	    memcmp(s + d0, "9223372036854775808", 19) > 0)))
+		*below = true;
 	*n = j;
 	return NULL;
+}
+
+/*
+ * Gives the idx-th member of object v (0-based, in the order of the text:
+ * json-c keeps it) the number text s[0..n) as a double that prints as that
+ * text, in place of the INT64_MIN json-c made of it: an integer field then
+ * refuses it as out of range (validation_failed naming the field), and a
+ * number field reads the same value as from the integer.
+ */
+static void
+unclamp_member(json_object *v, size_t idx, const char *s, size_t n)
+{
+	char text[64];
+	json_object *d;
+
+	if (n >= sizeof(text))
+		n = sizeof(text) - 1;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	json_object_object_foreach(v, key, val) {
+		(void)val;
+		if (idx-- > 0)
+			continue;
+		if ((d = json_object_new_double_s(strtod(text, NULL), text)) !=
+		    NULL)
+			json_object_object_add(v, key, d);
+		return;
+	}
 }
 
 /*
@@ -487,25 +514,37 @@ bad_number(const char *s, size_t len, size_t *n)
  *   - a \uD800..\uDFFF escape that is not half of a surrogate pair: json-c
  *     stores U+FFFD in its place, not what the client sent;
  *   - numbers JSON does not allow, or that json-c would change (above).
+ * An integer below INT64_MIN is valid JSON with a value out of every
+ * integer field's range: as a member of the top-level object it is given
+ * back its text (unclamp_member), so the field's validator refuses it.
  */
 const char *
 http_json_strict(const char *data, size_t len, json_object *v)
 {
-	bool in_str = false;
-	size_t i, n, colons = 0;
+	bool in_str = false, below;
+	size_t i, n, colons = 0, depth = 0, top = 0;
 	const char *why;
 
 	for (i = 0; i < len; i++) {
 		if (!in_str) {
 			if (data[i] == '"')
 				in_str = true;
-			else if (data[i] == ':')
+			else if (data[i] == '{' || data[i] == '[')
+				depth++;
+			else if (data[i] == '}' || data[i] == ']')
+				depth--;
+			else if (data[i] == ':') {
 				colons++;
-			else if (data[i] == '-' || is_digit(data[i]) ||
+				if (depth == 1)
+					top++;
+			} else if (data[i] == '-' || is_digit(data[i]) ||
 			    data[i] == 'N' || data[i] == 'I') {
-				if ((why = bad_number(data + i, len - i, &n)) !=
-				    NULL)
+				if ((why = bad_number(data + i, len - i, &n,
+				    &below)) != NULL)
 					return why;
+				if (below && depth == 1 && top > 0 &&
+				    json_object_is_type(v, json_type_object))
+					unclamp_member(v, top - 1, data + i, n);
 				i += n - 1;
 			}
 		} else if (data[i] == '"')
@@ -724,7 +763,18 @@ dispatch(struct req *r)
 	}
 	if ((r->route->flags & RF_AUTH) && !auth_request(r))
 		return;
-	if (r->route->flags & RF_BODY) {
+	if ((r->route->flags & RF_BODY) && r->body.len == 0 &&
+	    (r->content_type == NULL || r->content_type[0] == '\0')) {
+		/*
+		 * No body and no content type: the request has no fields, so
+		 * it is missing the required ones (400 validation_failed naming
+		 * the first), not of a wrong media type.
+		 */
+		if ((r->json = json_object_new_object()) == NULL) {
+			http_internal(r);
+			return;
+		}
+	} else if (r->route->flags & RF_BODY) {
 		if (!http_is_json_type(r->content_type)) {
 			http_error(r, 415, "unsupported_media_type",
 			    "send the body as Content-Type: application/json",

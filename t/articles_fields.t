@@ -216,6 +216,8 @@ error_is($t, 400, 'validation_failed', 'id', 'create refuses an id even when it 
 
 $t->post_ok('/api/v1/articles', { %{ auth($u) }, 'Content-Type' => 'text/plain' }, '{"title":"t"}');
 error_is($t, 415, 'unsupported_media_type');
+$t->post_ok('/api/v1/articles', auth($u));
+error_is($t, 400, 'validation_failed', 'title', 'no body, no content type: the title is missing');
 $t->post_ok('/api/v1/articles', { %{ auth($u) }, 'Content-Type' => 'application/json; charset=utf-8' }, '{"title":"cs"}')
   ->status_is(201, 'a charset parameter is fine');
 post_raw('{"title":');

@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use BP::Pin;    # before any Mojo module
 
 use Mojo::Promise;
 use Mojo::Util qw(url_escape);
@@ -219,6 +220,13 @@ my $USAGE = '/api/v1/admin/usage';
     }
     $t->patch_ok($P, { %$A, 'Content-Type' => 'application/json' }, '{"max_monthly_cost": 1e3}');
     error_is($t, 400, 'validation_failed', 'max_monthly_cost', 'an exponent in the JSON text -> 400');
+    # Integers beyond 64 bits, both signs: valid JSON, a value out of range.
+    for my $v ('-9223372036854775809', '-99999999999999999999', '9223372036854775808', '99999999999999999999') {
+        $t->patch_ok($P, { %$A, 'Content-Type' => 'application/json' }, qq({"max_articles_per_month": $v}));
+        error_is($t, 400, 'validation_failed', 'max_articles_per_month', "max_articles_per_month = $v -> 400");
+        $t->patch_ok($P, { %$A, 'Content-Type' => 'application/json' }, qq({"max_monthly_cost": $v}));
+        error_is($t, 400, 'validation_failed', 'max_monthly_cost', "max_monthly_cost = $v -> 400");
+    }
     $row = user_row($h, $user->{user}{id});
     ok(!defined $row->{max_monthly_cost} && $row->{role} eq 'user' && $row->{is_active}, 'no refused change was stored');
 

@@ -152,7 +152,9 @@ sub give_rows {
     $t->delete_ok($ME, bearer($u->{token}), json => { password => 'not the password' });
     error_is($t, 401, 'invalid_credentials', undef, 'wrong password -> 401 invalid_credentials');
     $t->delete_ok($ME, bearer($u->{token}));
-    error_is($t, 415, 'unsupported_media_type', undef, 'no body, no content type -> 415');
+    error_is($t, 400, 'validation_failed', 'password', 'no body, no content type -> 400 naming password');
+    $t->delete_ok($ME, { %{ bearer($u->{token}) }, 'Content-Type' => 'text/plain' }, 'x');
+    error_is($t, 415, 'unsupported_media_type', undef, 'a body of another type -> 415');
     $t->delete_ok($ME, { %{ bearer($u->{token}) }, 'Content-Type' => 'application/json' }, '');
     error_is($t, 400, 'invalid_json', undef, 'no body -> 400 invalid_json');
     $t->delete_ok($ME, bearer($u->{token}), json => {});

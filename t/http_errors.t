@@ -66,6 +66,12 @@ $t->post_ok($reg => { 'Content-Type' => 'text/plain' } => '{}');
 error_is($t, 415, 'unsupported_media_type');
 $t->post_ok($reg => '{}');
 error_is($t, 415, 'unsupported_media_type', undef, 'no content type');
+# No body and no content type: a request without fields, missing the first
+# required one, not a body of the wrong type.
+$t->post_ok($reg);
+error_is($t, 400, 'validation_failed', 'email', 'no body, no content type: the email is missing');
+$t->post_ok($reg => { 'Content-Type' => 'text/plain' });
+error_is($t, 415, 'unsupported_media_type', undef, 'no body with a content type that is not JSON: 415');
 $t->post_ok($reg => { 'Content-Type' => 'application/json; charset=utf-8' } => '{');
 error_is($t, 400, 'invalid_json', undef, 'truncated JSON');
 $t->post_ok($reg => { 'Content-Type' => 'application/json' } => '[1,2]');

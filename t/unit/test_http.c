@@ -113,10 +113,10 @@ main(void)
 		    "0.5", "-0.0", "1e5", "1E-5", "1.5e+3", "10", "120",
 		    "-9223372036854775808", "9223372036854775807",
 		    "18446744073709551615", "99999999999999999999", "1e999",
-		    "[1,-2,30]", NULL };
+		    "-9223372036854775809", "-99999999999999999999",
+		    "[1,-2,30]", "[-9223372036854775809]", NULL };
 		static const char *const bad[] = { "00", "-01", "1.e3",
-		    "NaN", "Infinity", "-Infinity", "[1,NaN]",
-		    "-9223372036854775809", "-99999999999999999999", NULL };
+		    "NaN", "Infinity", "-Infinity", "[1,NaN]", NULL };
 		char buf[64];
 		const char *why;
 
@@ -130,6 +130,27 @@ main(void)
 			snprintf(buf, sizeof(buf), "{\"a\":%s}", bad[i]);
 			st = strict(buf, &why);
 			ok(st == 0, "number %s refused (%s)", bad[i], why);
+		}
+		{
+			static const char body[] = "{\"x\":[-9223372036854775809],"
+			    "\"y\":{\"z\":1},\"a\":-9223372036854775809,\"b\":2}";
+			json_object *o = NULL, *a, *x;
+
+			ok(http_parse_json(body, strlen(body), &o) == BODY_OK &&
+			    http_json_strict(body, strlen(body), o) == NULL,
+			    "an integer below INT64_MIN passes the strict check");
+			a = json_object_object_get(o, "a");
+			ok(json_object_is_type(a, json_type_double) &&
+			    strcmp(json_object_to_json_string(a),
+			    "-9223372036854775809") == 0,
+			    "... a top-level member keeps its text as a number "
+			    "that is not an integer (%s)",
+			    json_object_to_json_string(a));
+			x = json_object_object_get(o, "b");
+			ok(json_object_is_type(x, json_type_int) &&
+			    json_object_get_int64(x) == 2,
+			    "... the next member is untouched");
+			json_object_put(o);
 		}
 		ok(strict("{\"N\":\"-01 NaN 1.e3\"}", &why) == 1,
 		    "the same inside strings passes");
