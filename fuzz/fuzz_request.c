@@ -15,6 +15,7 @@
 
 #include "fuzz_common.h"
 #include "http.h"
+#include "json.h"
 #include "router.h"
 #include "validate.h"
 
@@ -96,8 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; qnames[i] != NULL; i++)
 		(void)http_query(&r, qnames[i], &bad);
 	(void)http_is_json_type(ctype);
-	if (http_parse_json(body, blen, &r.json) == BODY_OK &&
-	    http_json_strict(body, blen, r.json) == NULL)
+	if (json_parse_body(body, blen, &r.json) == BODY_OK &&
+	    json_strict(body, blen, r.json) == NULL)
 		(void)validate_body(&r, fields, NFIELDS, vals);
 
 	json_object_put(r.json);

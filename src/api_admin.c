@@ -13,6 +13,7 @@
 #include "cursor.h"
 #include "http.h"
 #include "isotime.h"
+#include "json.h"
 #include "repo.h"
 #include "usage.h"
 #include "user.h"

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "http.h"
 #include "idempotency.h"
+#include "json.h"
 #include "repo.h"
 #include "slug.h"
 #include "util.h"

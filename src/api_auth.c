@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "repo.h"
 #include "user.h"

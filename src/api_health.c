@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "repo.h"
 

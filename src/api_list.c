@@ -6,6 +6,7 @@
 #include "api_list.h"
 #include "http.h"
 #include "isotime.h"
+#include "json.h"
 #include "validate.h"
 
 /* ?status=: NULL when absent; false when answered 400. */

@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
+#include "json.h"
 #include "cursor.h"
 
 struct req;

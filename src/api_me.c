@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "http.h"
+#include "json.h"
 #include "repo.h"
 #include "usage.h"
 #include "user.h"

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "http.h"
 #include "idempotency.h"
+#include "json.h"
 #include "repo.h"
 #include "usage.h"
 #include "util.h"

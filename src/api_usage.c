@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "json.h"
 #include "repo.h"
 #include "usage.h"
 #include "validate.h"

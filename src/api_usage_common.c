@@ -5,6 +5,7 @@
 #include "autoconf.h"
 
 #include "buf.h"
+#include "json.h"
 #include "usage.h"
 
 void

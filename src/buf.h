@@ -1,4 +1,4 @@
-/* buf.h - growable byte buffer and the one escaping JSON writer. */
+/* buf.h - growable byte buffer. */
 #ifndef BP_BUF_H
 #define BP_BUF_H
 
@@ -56,46 +56,5 @@ buf_addc(struct buf *b, char c)
 	b->data[b->len] = '\0';
 }
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/*
- * JSON writer.  Commas are placed by the writer: callers open containers,
- * write keys and values, and close.  Depth is bounded by JW_MAXDEPTH.
- */
-#define JW_MAXDEPTH 16
-
-struct jw {
-	struct buf	*b;
-	int		 depth;
-	bool		 first[JW_MAXDEPTH];
-	bool		 after_key;
-};
-
-void jw_init(struct jw *w, struct buf *b);
-void jw_obj(struct jw *w);		/* { */
-void jw_arr(struct jw *w);		/* [ */
-void jw_end(struct jw *w, char close);	/* } or ] */
-void jw_key(struct jw *w, const char *key);
-void jw_str(struct jw *w, const char *s);		/* NULL writes null */
-void jw_strn(struct jw *w, const char *s, size_t n);
-void jw_int(struct jw *w, int64_t v);
-void jw_bool(struct jw *w, bool v);
-void jw_null(struct jw *w);
-/* Raw JSON text (a number libpq returned, or a nested document). */
-void jw_raw(struct jw *w, const char *s);
-/* Convenience: key + value. */
-void jw_kstr(struct jw *w, const char *key, const char *s);
-void jw_kint(struct jw *w, const char *key, int64_t v);
-void jw_kbool(struct jw *w, const char *key, bool v);
-void jw_kraw(struct jw *w, const char *key, const char *s);
-/*
- * key + a timestamp as PostgreSQL printed it (DateStyle ISO), written in
- * RFC 3339 to the second ("2026-11-27T09:18:31Z"); NULL writes null.  A
- * text isotime_parse cannot read ('infinity', a year past 9999) is
- * written as it is.
- */
-void jw_ktime(struct jw *w, const char *key, const char *pg);
-
-/* Append s[0..n) to b as a quoted JSON string. */
-void json_escape(struct buf *b, const char *s, size_t n);
 
 #endif

@@ -21,18 +21,6 @@ static const char b64url[] =
 #define US_MIN	(-62135596800LL * 1000000)
 #define US_MAX	(253402300800LL * 1000000 - 1)
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool
 cursor_encode(int64_t us, const char *id, char out[CURSOR_LEN + 1])
 {
@@ -48,8 +36,8 @@ cursor_encode(int64_t us, const char *id, char out[CURSOR_LEN + 1])
 	for (i = 0; i < 36; i += 2) {
 		if (id[i] == '-')
 			i++;
-		raw[8 + k++] = (unsigned char)(hexval(id[i]) << 4 |
-		    hexval(id[i + 1]));
+		raw[8 + k++] = (unsigned char)(hex_digit(id[i]) << 4 |
+		    hex_digit(id[i + 1]));
 	}
 	/* 24 bytes: eight groups of three, no padding */
 	for (i = 0; i < CURSOR_BYTES; i += 3) {

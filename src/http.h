@@ -116,25 +116,6 @@ void http_not_found(struct req *r);
 void http_unavailable(struct req *r);
 void http_internal(struct req *r);
 
-/* Parse and check a JSON request body (exposed for unit tests and fuzzing). */
-enum body_status {
-	BODY_OK,
-	BODY_EMPTY,
-	BODY_NUL,
-	BODY_INVALID,
-	BODY_NOT_OBJECT,
-};
-enum body_status http_parse_json(const char *data, size_t len,
-    json_object **out);
-
-/*
- * What json-c accepts and the API refuses in the JSON text data[0..len)
- * that http_parse_json parsed into v: an object that repeats a key, an
- * unpaired \uD800..\uDFFF escape, NaN, Infinity, a leading zero, an
- * integer below INT64_MIN.  NULL when fine, else the reason.
- */
-const char *http_json_strict(const char *data, size_t len, json_object *v);
-
 /* True when a Content-Type value names application/json. */
 bool http_is_json_type(const char *ct);
 

@@ -15,8 +15,8 @@
 
 #include "buf.h"
 #include "config.h"
-#include "http.h"
 #include "isotime.h"
+#include "json.h"
 #include "legacy.h"
 #include "log.h"
 #include "slug.h"
@@ -354,7 +354,7 @@ parse_object(const char *data, size_t len, char *reason, size_t rsz)
 		failf(reason, rsz, "not JSON: not valid UTF-8");
 		return NULL;
 	}
-	switch (http_parse_json(data, len, &root)) {
+	switch (json_parse_body(data, len, &root)) {
 	case BODY_OK:
 		return root;
 	case BODY_EMPTY:
@@ -391,7 +391,7 @@ parse_object(const char *data, size_t len, char *reason, size_t rsz)
 		if (end < len)
 			failf(reason, rsz, "not JSON: unexpected text after the "
 			    "JSON value at byte %zu", end);
-		else	/* what http_parse_json refuses besides */
+		else	/* what json_parse_body refuses besides */
 			failf(reason, rsz, "not JSON: strings must be in "
 			    "double quotes");
 	}

@@ -200,3 +200,15 @@ uuid_format(const unsigned char b[16], char out[37])
 	out[23] = '-';
 	hex_encode(b + 10, 6, out + 24);
 }
+
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

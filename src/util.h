@@ -30,6 +30,8 @@ bool ct_equal(const void *a, const void *b, size_t n);
 
 /* The n bytes at d as 2n lower-case hex digits, then a NUL, at out. */
 void hex_encode(const void *d, size_t n, char *out);
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(char c);
 
 /* 16 bytes as a canonical lower-case UUID (8-4-4-4-12) and a NUL. */
 void uuid_format(const unsigned char b[16], char out[37]);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "json.h"
 #include "money.h"
 #include "tap.h"
 #include "util.h"

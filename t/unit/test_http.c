@@ -6,21 +6,22 @@
 #include <string.h>
 
 #include "http.h"
+#include "json.h"
 #include "tap.h"
 
 static enum body_status
 parse(const char *s, size_t len)
 {
 	json_object *o = NULL;
-	enum body_status st = http_parse_json(s, len, &o);
+	enum body_status st = json_parse_body(s, len, &o);
 
 	json_object_put(o);
 	return st;
 }
 
 /*
- * 1 when JSON text s passes http_json_strict, 0 when it is refused there
- * (why in *why), -1 when http_parse_json refuses it already.
+ * 1 when JSON text s passes json_strict, 0 when it is refused there
+ * (why in *why), -1 when json_parse_body refuses it already.
  */
 static int
 strict(const char *s, const char **why)
@@ -29,9 +30,9 @@ strict(const char *s, const char **why)
 	const char *w;
 
 	*why = "";
-	if (http_parse_json(s, strlen(s), &o) != BODY_OK)
+	if (json_parse_body(s, strlen(s), &o) != BODY_OK)
 		return -1;
-	w = http_json_strict(s, strlen(s), o);
+	w = json_strict(s, strlen(s), o);
 	json_object_put(o);
 	if (w == NULL)
 		return 1;
@@ -136,8 +137,8 @@ main(void)
 			    "\"y\":{\"z\":1},\"a\":-9223372036854775809,\"b\":2}";
 			json_object *o = NULL, *a, *x;
 
-			ok(http_parse_json(body, strlen(body), &o) == BODY_OK &&
-			    http_json_strict(body, strlen(body), o) == NULL,
+			ok(json_parse_body(body, strlen(body), &o) == BODY_OK &&
+			    json_strict(body, strlen(body), o) == NULL,
 			    "an integer below INT64_MIN passes the strict check");
 			a = json_object_object_get(o, "a");
 			ok(json_object_is_type(a, json_type_double) &&

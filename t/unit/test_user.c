@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "json.h"
 #include "tap.h"
 #include "user.h"
 
