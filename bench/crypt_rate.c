@@ -1,6 +1,6 @@
 /*
  * crypt_rate.c - what login can reach at best: crypt_rn calls per second
- * with libxcrypt's preferred method (as auth_hash_password makes new
+ * with libxcrypt's preferred method (as cred_hash_password makes new
  * hashes), in PROCS processes at once for SECONDS.
  *
  *   crypt_rate PROCS SECONDS    prints "crypt_rn_per_s <rate>"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "credential.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -29,9 +30,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (auth_check_token(s, sub, &ver) && strlen(sub) != 36)
+	if (cred_check_token(s, sub, &ver, NULL) && strlen(sub) != 36)
 		abort();
-	(void)auth_api_key_format(s);
+	(void)cred_api_key_format(s);
 	free(s);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
+#include "credential.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -57,10 +58,10 @@ write_session(struct req *r, const struct user *u, const char *api_key)
 {
 	struct jw w;
 	int64_t exp;
-	char *token = auth_issue_token(u->id, u->token_version, &exp);
+	char *token = cred_issue_token(u->id, u->token_version, &exp);
 	char when[32];
 
-	auth_rfc3339(exp, when);
+	cred_rfc3339(exp, when);
 	auth_set_cookie(r, token);
 	jw_init(&w, &r->out);
 	jw_obj(&w);
@@ -97,16 +98,16 @@ api_auth_register(struct req *r)
 		    "254 characters with one @ and no spaces");
 		return;
 	}
-	if (!auth_password_ok(v[F_PASSWORD].s)) {
+	if (!cred_password_ok(v[F_PASSWORD].s)) {
 		http_validation(r, "password",
 		    "password must be 12 to 128 characters");
 		return;
 	}
-	if (!auth_hash_password(v[F_PASSWORD].s, hash)) {
+	if (!cred_hash_password(v[F_PASSWORD].s, hash)) {
 		http_internal(r);
 		return;
 	}
-	auth_new_api_key(key, prefix);
+	cred_new_api_key(key, prefix);
 	e = repo_users_create(NULL, email, hash, false, key, prefix, u);
 	explicit_bzero(hash, sizeof(hash));
 	if (e == DB_UNIQUE) {
@@ -140,7 +141,7 @@ api_auth_login(struct req *r)
 	if (user_email_normalize(v[F_EMAIL].s, email))
 		e = repo_users_by_email(NULL, email, u);
 	if (e == DB_EMPTY) {
-		auth_dummy_verify(pw);
+		cred_dummy_verify(pw);
 		invalid_credentials(r);
 		return;
 	}
@@ -148,7 +149,7 @@ api_auth_login(struct req *r)
 		http_db_failed(r, e);
 		return;
 	}
-	if (!auth_verify_password(pw, u->password_hash)) {
+	if (!cred_verify_password(pw, u->password_hash)) {
 		invalid_credentials(r);
 		return;
 	}
@@ -157,11 +158,11 @@ api_auth_login(struct req *r)
 		    "this account has been deactivated", NULL);
 		return;
 	}
-	if (auth_needs_rehash(u->password_hash)) {
+	if (cred_needs_rehash(u->password_hash)) {
 		char hash[CRYPT_OUTPUT_SIZE];
 
 		/* a failure here costs nothing but the upgrade: log, go on */
-		if (auth_hash_password(pw, hash) &&
+		if (cred_hash_password(pw, hash) &&
 		    (e = repo_users_rehash(u->id, u->password_hash, hash)) !=
 		    DB_OK && e != DB_EMPTY)
 			log_warnx("login: could not re-hash the password of %s",

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
+#include "credential.h"
 #include "http.h"
 #include "json.h"
 #include "repo.h"
@@ -66,7 +67,7 @@ check_password(struct req *r, const char *pw, struct user *u)
 		db_failed(r, e);
 		return false;
 	}
-	if (!auth_verify_password(pw, u->password_hash)) {
+	if (!cred_verify_password(pw, u->password_hash)) {
 		http_error(r, 401, "invalid_credentials", "wrong password", NULL);
 		return false;
 	}
@@ -138,12 +139,12 @@ api_me_password(struct req *r)
 		return;
 	if (!check_password(r, v[FP_CURRENT].s, u))
 		return;
-	if (!auth_password_ok(v[FP_NEW].s)) {
+	if (!cred_password_ok(v[FP_NEW].s)) {
 		http_validation(r, "new_password",
 		    "new_password must be 12 to 128 characters");
 		return;
 	}
-	if (!auth_hash_password(v[FP_NEW].s, hash)) {
+	if (!cred_hash_password(v[FP_NEW].s, hash)) {
 		http_internal(r);
 		return;
 	}
@@ -158,8 +159,8 @@ api_me_password(struct req *r)
 		db_failed(r, e);
 		return;
 	}
-	token = auth_issue_token(r->user.id, ver, &exp);
-	auth_rfc3339(exp, when);
+	token = cred_issue_token(r->user.id, ver, &exp);
+	cred_rfc3339(exp, when);
 	/* the browser that changed it stays signed in */
 	if (r->user.method == AUTH_COOKIE)
 		auth_set_cookie(r, token);
@@ -180,7 +181,7 @@ api_me_key_create(struct req *r)
 	enum db_status e;
 	struct jw w;
 
-	auth_new_api_key(key, prefix);
+	cred_new_api_key(key, prefix);
 	if ((e = repo_users_set_key(r->user.id, key, prefix)) != DB_OK) {
 		explicit_bzero(key, sizeof(key));
 		db_failed(r, e);

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "cmd_users.h"
 #include "config.h"
+#include "credential.h"
 #include "db.h"
 #include "repo.h"
 #include "user.h"
@@ -184,12 +185,12 @@ create(int argc, char **argv, bool admin)
 		    "standard input (read error or NUL byte)\n", argv[0]);
 		goto out;
 	}
-	if (n == -2 || (n > 0 && !auth_password_ok(pw))) {
+	if (n == -2 || (n > 0 && !cred_password_ok(pw))) {
 		fprintf(stderr, "blogposter %s: the password must be %d to %d "
 		    "characters of UTF-8\n", argv[0], PASSWORD_MIN, PASSWORD_MAX);
 		goto out;
 	}
-	if (n > 0 && !auth_hash_password(pw, hash)) {
+	if (n > 0 && !cred_hash_password(pw, hash)) {
 		fprintf(stderr, "blogposter %s: cannot hash the password\n",
 		    argv[0]);
 		goto out;
@@ -211,7 +212,7 @@ create(int argc, char **argv, bool admin)
 			    "input: a new account needs one\n", argv[0]);
 			goto out;
 		}
-		auth_new_api_key(key, prefix);
+		cred_new_api_key(key, prefix);
 		e = repo_users_create(c, email, hash, admin, key, prefix, u);
 		if (e == DB_OK) {
 			print_user("created", u);

@@ -36,6 +36,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "credential.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -303,7 +304,7 @@ worker_main(void)
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(&waitmask);
 
-	auth_init();
+	cred_init();
 	db_init();
 	http_worker_init();
 	kill(getppid(), SIGUSR1);	/* ready */
