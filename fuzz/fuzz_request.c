@@ -77,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = (const char *)data + off;
 	size_t blen = size - off;
 	const struct route *rt;
-	char *params[REQ_MAX_PARAMS];
+	char *params[ROUTE_MAX_PARAMS];
 	char allow[64];
 	struct req r;
 	struct fval vals[NFIELDS];
@@ -90,9 +90,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (q != NULL)
 		*q = '\0';
 	r.path = target;
-	if (router_match(method, target, &rt, params, REQ_MAX_PARAMS, allow,
+	if (router_match(method, target, &rt, params, ROUTE_MAX_PARAMS, allow,
 	    sizeof(allow)) == ROUTE_FOUND)
-		for (i = 0; i < REQ_MAX_PARAMS; i++)
+		for (i = 0; i < ROUTE_MAX_PARAMS; i++)
 			free(params[i]);
 	for (i = 0; qnames[i] != NULL; i++)
 		(void)http_query(&r, qnames[i], &bad);

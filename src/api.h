@@ -2,7 +2,24 @@
 #ifndef BP_API_H
 #define BP_API_H
 
+struct fieldset;
 struct req;
+
+/*
+ * The field tables of the request bodies (validate.h), named by the route
+ * table; the dispatcher checks a body against its table before the
+ * handler runs, and the handler reads the values in r->in, in the order
+ * of the handler's own enum.
+ */
+extern const struct fieldset api_articles_create_body;
+extern const struct fieldset api_articles_update_body;
+extern const struct fieldset api_pipelines_start_body;
+extern const struct fieldset api_pipelines_end_body;
+extern const struct fieldset api_auth_register_body;
+extern const struct fieldset api_auth_login_body;
+extern const struct fieldset api_me_delete_body;
+extern const struct fieldset api_me_password_body;
+extern const struct fieldset api_admin_users_patch_body;
 
 /* api_health.c */
 void api_health(struct req *r);

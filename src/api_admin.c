@@ -97,27 +97,19 @@ static const struct field patch_fields[FA__MAX] = {
 	{ "max_articles_per_month", FT_INT, false, true, 0, INT32_MAX,
 	  NULL },						/* FA_ARTICLES */
 };
+const struct fieldset api_admin_users_patch_body = { patch_fields, FA__MAX };
 
 void
 api_admin_users_patch(struct req *r)
 {
-	struct fval v[FA__MAX];
+	const struct fval *v = r->in;
 	struct user_patch p;
 	struct user *u = req_alloc(r, sizeof(*u));
-	char id[37];
+	const char *id = r->id;
 	bool actor_ok;
 	enum db_status e;
 	struct jw w;
 
-	if (!is_uuid(r->params[0])) {
-		http_not_found(r);
-		return;
-	}
-	for (size_t i = 0; i < sizeof(id); i++)
-		id[i] = (r->params[0][i] >= 'A' && r->params[0][i] <= 'F') ?
-		    (char)(r->params[0][i] - 'A' + 'a') : r->params[0][i];
-	if (!validate_body(r, patch_fields, FA__MAX, v))
-		return;
 	memset(&p, 0, sizeof(p));
 	p.is_active = v[FA_ACTIVE].present ? v[FA_ACTIVE].b : -1;
 	p.role = v[FA_ROLE].present ? v[FA_ROLE].s : NULL;
@@ -128,23 +120,24 @@ api_admin_users_patch(struct req *r)
 	/* what they already are is fine: an active admin */
 	if (strcmp(id, r->user.id) == 0) {
 		if (p.is_active == 0) {
-			http_error(r, 409, "conflict",
-			    "administrators cannot deactivate themselves", NULL);
+			http_fail(r, ERR_CONFLICT, NULL,
+			    "administrators cannot deactivate themselves");
 			return;
 		}
 		if (p.role != NULL && strcmp(p.role, "admin") != 0) {
-			http_error(r, 409, "conflict", "administrators cannot "
-			    "remove their own admin role", NULL);
+			http_fail(r, ERR_CONFLICT, NULL,
+			    "administrators cannot "
+			    "remove their own admin role");
 			return;
 		}
 	}
 	e = repo_users_patch(r->user.id, id, &p, &actor_ok, u);
 	if (e == DB_OK && !actor_ok) {
-		http_error(r, 403, "forbidden", "administrators only", NULL);
+		http_fail(r, ERR_FORBIDDEN, NULL, "administrators only");
 		return;
 	}
 	if (e == DB_EMPTY) {
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
 	if (e != DB_OK) {
@@ -212,7 +205,7 @@ api_admin_usage(struct req *r)
 	} else if (parse_month(q))
 		memcpy(month, q, sizeof(month));
 	else {
-		http_validation(r, "month", "month must be YYYY-MM");
+		http_fail(r, ERR_VALIDATION, "month", "month must be YYYY-MM");
 		return;
 	}
 	snprintf(date, sizeof(date), "%s-01", month);

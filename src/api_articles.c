@@ -50,6 +50,8 @@ static const char *const statuses[] = {
 
 static const struct field create_fields[AF__MAX] = ARTICLE_FIELDS(true);
 static const struct field update_fields[AF__MAX] = ARTICLE_FIELDS(false);
+const struct fieldset api_articles_create_body = { create_fields, AF__MAX };
+const struct fieldset api_articles_update_body = { update_fields, AF__MAX };
 
 static void
 to_input(const struct fval *v, struct article_in *in)
@@ -195,11 +197,13 @@ create_tx(struct req *r, const void *arg)
 	if (e == DB_UNIQUE) {
 		db_rollback();
 		if (in->mask & (1u << AF_SLUG))
-			http_error(r, 409, "slug_taken", "you already have an "
-			    "article with this slug", "slug");
+			http_fail(r, ERR_SLUG_TAKEN, "slug",
+			    "you already have an "
+			    "article with this slug");
 		else
-			http_error(r, 409, "conflict", "no free slug found; "
-			    "retry", "slug");
+			http_fail(r, ERR_CONFLICT, "slug",
+			    "no free slug found; "
+			    "retry");
 		return DB_OK;
 	}
 	if (e != DB_OK)
@@ -218,14 +222,12 @@ fail:
 void
 api_articles_create(struct req *r)
 {
-	struct fval v[AF__MAX];
+	const struct fval *v = r->in;
 	struct article_in in;
 	struct idem k;
 	char base[SLUG_MAX + 1], wp[24];
 	struct create_args a = { &k, &in, base };
 
-	if (!validate_body(r, create_fields, AF__MAX, v))
-		return;
 	to_input(v, &in);
 	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
 		snprintf(wp, sizeof(wp), "%lld", (long long)v[AF_WP_POST_ID].i);
@@ -240,14 +242,12 @@ api_articles_create(struct req *r)
 void
 api_articles_get(struct req *r)
 {
-	char id[37];
+	const char *id = r->id;
 	PGresult *res;
 	enum db_status e;
 
-	if (!http_path_id(r, id))
-		return;
 	if ((e = repo_articles_get(r->user.id, id, &res)) == DB_EMPTY) {
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
 	if (e != DB_OK) {
@@ -261,14 +261,13 @@ api_articles_get(struct req *r)
 void
 api_articles_update(struct req *r)
 {
-	char id[37], wp[24];
-	struct fval v[AF__MAX];
+	const char *id = r->id;
+	char wp[24];
+	const struct fval *v = r->in;
 	struct article_in in;
 	PGresult *res;
 	enum db_status e;
 
-	if (!http_path_id(r, id) || !validate_body(r, update_fields, AF__MAX, v))
-		return;
 	to_input(v, &in);
 	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
 		snprintf(wp, sizeof(wp), "%lld", (long long)v[AF_WP_POST_ID].i);
@@ -285,11 +284,12 @@ api_articles_update(struct req *r)
 		PQclear(res);
 		return;
 	case DB_EMPTY:
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	case DB_UNIQUE:
-		http_error(r, 409, "slug_taken", "you already have an article "
-		    "with this slug", "slug");
+		http_fail(r, ERR_SLUG_TAKEN, "slug",
+		    "you already have an article "
+		    "with this slug");
 		return;
 	default:
 		http_db_failed(r, e);
@@ -300,13 +300,11 @@ api_articles_update(struct req *r)
 void
 api_articles_delete(struct req *r)
 {
-	char id[37];
+	const char *id = r->id;
 	enum db_status e;
 
-	if (!http_path_id(r, id))
-		return;
 	if ((e = repo_articles_delete(r->user.id, id)) == DB_EMPTY)
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 	else if (e != DB_OK)
 		http_db_failed(r, e);
 	else
@@ -316,7 +314,7 @@ api_articles_delete(struct req *r)
 void
 api_articles_related(struct req *r)
 {
-	char id[37];
+	const char *id = r->id;
 	int64_t limit;
 	PGresult *res;
 	enum db_status e;
@@ -324,12 +322,11 @@ api_articles_related(struct req *r)
 	struct jw w;
 	int i, n;
 
-	if (!http_path_id(r, id) ||
-	    !validate_limit(r, "limit", RELATED_DEFAULT, RELATED_MAX, &limit))
+	if (!validate_limit(r, "limit", RELATED_DEFAULT, RELATED_MAX, &limit))
 		return;
 	if ((e = repo_articles_related(r->user.id, id, limit, &res)) ==
 	    DB_EMPTY) {
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
 	if (e != DB_OK) {

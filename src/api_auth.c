@@ -35,18 +35,19 @@ static const struct field register_fields[F__MAX] = {
 	{ "password", FT_STRING, true, false, PASSWORD_MIN, PASSWORD_MAX,
 	  NULL },							/* F_PASSWORD */
 };
+const struct fieldset api_auth_register_body = { register_fields, F__MAX };
 
 static const struct field login_fields[F__MAX] = {
 	{ "email", FT_STRING, true, false, 0, EMAIL_RAW_MAX, NULL },	/* F_EMAIL */
 	{ "password", FT_STRING, true, false, 1, LOGIN_PASSWORD_MAX,
 	  NULL },							/* F_PASSWORD */
 };
+const struct fieldset api_auth_login_body = { login_fields, F__MAX };
 
 static void
 invalid_credentials(struct req *r)
 {
-	http_error(r, 401, "invalid_credentials", "wrong email or password",
-	    NULL);
+	http_fail(r, ERR_INVALID_CREDENTIALS, NULL, "wrong email or password");
 }
 
 /*
@@ -79,40 +80,34 @@ write_session(struct req *r, const struct user *u, const char *api_key)
 void
 api_auth_register(struct req *r)
 {
-	struct fval v[F__MAX];
+	const struct fval *v = r->in;
 	struct user *u = req_alloc(r, sizeof(*u));
 	char email[USER_EMAIL_MAX];
 	char hash[CRYPT_OUTPUT_SIZE];
 	char key[API_KEY_LEN + 1], prefix[API_KEY_PREFIX + 1];
 	enum db_status e;
 
-	if (!cfg.enable_registration) {
-		http_error(r, 403, "registration_disabled",
-		    "registration is closed on this server", NULL);
-		return;
-	}
-	if (!validate_body(r, register_fields, F__MAX, v))
-		return;
 	if (!user_email_normalize(v[F_EMAIL].s, email)) {
-		http_validation(r, "email", "email must be an address of at most "
+		http_fail(r, ERR_VALIDATION, "email",
+		    "email must be an address of at most "
 		    "254 characters with one @ and no spaces");
 		return;
 	}
 	if (!cred_password_ok(v[F_PASSWORD].s)) {
-		http_validation(r, "password",
+		http_fail(r, ERR_VALIDATION, "password",
 		    "password must be 12 to 128 characters");
 		return;
 	}
 	if (!cred_hash_password(v[F_PASSWORD].s, hash)) {
-		http_internal(r);
+		http_fail(r, ERR_INTERNAL, NULL, NULL);
 		return;
 	}
 	cred_new_api_key(key, prefix);
 	e = repo_users_create(NULL, email, hash, false, key, prefix, u);
 	explicit_bzero(hash, sizeof(hash));
 	if (e == DB_UNIQUE) {
-		http_error(r, 409, "email_taken",
-		    "an account with this email already exists", NULL);
+		http_fail(r, ERR_EMAIL_TAKEN, NULL,
+		    "an account with this email already exists");
 		goto out;
 	}
 	if (e != DB_OK) {
@@ -128,14 +123,12 @@ out:
 void
 api_auth_login(struct req *r)
 {
-	struct fval v[F__MAX];
+	const struct fval *v = r->in;
 	struct user *u = req_alloc(r, sizeof(*u));
 	char email[USER_EMAIL_MAX];
 	const char *pw;
 	enum db_status e = DB_EMPTY;
 
-	if (!validate_body(r, login_fields, F__MAX, v))
-		return;
 	pw = v[F_PASSWORD].s;
 	/* an address that cannot exist is just another unknown email */
 	if (user_email_normalize(v[F_EMAIL].s, email))
@@ -154,8 +147,8 @@ api_auth_login(struct req *r)
 		return;
 	}
 	if (!u->is_active) {
-		http_error(r, 403, "account_disabled",
-		    "this account has been deactivated", NULL);
+		http_fail(r, ERR_ACCOUNT_DISABLED, NULL,
+		    "this account has been deactivated");
 		return;
 	}
 	if (cred_needs_rehash(u->password_hash)) {
@@ -183,14 +176,15 @@ api_auth_logout(struct req *r)
 	if (bad)
 		return;
 	if (all != NULL && strcmp(all, "true") != 0 && strcmp(all, "false") != 0) {
-		http_validation(r, "all", "all must be true or false");
+		http_fail(r, ERR_VALIDATION, "all",
+		    "all must be true or false");
 		return;
 	}
 	if (all != NULL && strcmp(all, "true") == 0 &&
 	    (e = repo_users_bump_version(r->user.id)) != DB_OK) {
 		if (e == DB_EMPTY)
-			http_error(r, 401, "unauthorized",
-			    "the credentials are no longer valid", NULL);
+			http_fail(r, ERR_UNAUTHORIZED, NULL,
+			    "the credentials are no longer valid");
 		else
 			http_db_failed(r, e);
 		return;

@@ -32,7 +32,7 @@ status_param(struct req *r, const char *const *choices, const char **out)
 	buf_adds(&b, "status must be one of: ");
 	for (c = choices; *c != NULL; c++)
 		buf_printf(&b, "%s%s", c == choices ? "" : ", ", *c);
-	http_validation(r, "status", b.data);
+	http_fail(r, ERR_VALIDATION, "status", "%s", b.data);
 	buf_free(&b);
 	return false;
 }

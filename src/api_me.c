@@ -31,6 +31,7 @@ static const struct field delete_fields[FD__MAX] = {
 	{ "password", FT_STRING, true, false, 1, CHECK_PASSWORD_MAX,
 	  NULL },					/* FD_PASSWORD */
 };
+const struct fieldset api_me_delete_body = { delete_fields, FD__MAX };
 
 enum { FP_CURRENT, FP_NEW, FP__MAX };
 
@@ -40,17 +41,18 @@ static const struct field password_fields[FP__MAX] = {
 	{ "new_password", FT_STRING, true, false, PASSWORD_MIN, PASSWORD_MAX,
 	  NULL },					/* FP_NEW */
 };
+const struct fieldset api_me_password_body = { password_fields, FP__MAX };
 
 static void
 db_failed(struct req *r, enum db_status e)
 {
 	if (e == DB_EMPTY)	/* the account went away after authentication */
-		http_error(r, 401, "unauthorized",
-		    "the credentials are no longer valid", NULL);
+		http_fail(r, ERR_UNAUTHORIZED, NULL,
+		    "the credentials are no longer valid");
 	else if (e == DB_DOWN)
-		http_unavailable(r);
+		http_fail(r, ERR_UNAVAILABLE, NULL, NULL);
 	else
-		http_internal(r);
+		http_fail(r, ERR_INTERNAL, NULL, NULL);
 }
 
 /*
@@ -68,7 +70,7 @@ check_password(struct req *r, const char *pw, struct user *u)
 		return false;
 	}
 	if (!cred_verify_password(pw, u->password_hash)) {
-		http_error(r, 401, "invalid_credentials", "wrong password", NULL);
+		http_fail(r, ERR_INVALID_CREDENTIALS, NULL, "wrong password");
 		return false;
 	}
 	return true;
@@ -101,13 +103,11 @@ api_me_get(struct req *r)
 void
 api_me_delete(struct req *r)
 {
-	struct fval v[FD__MAX];
+	const struct fval *v = r->in;
 	struct user *u = req_alloc(r, sizeof(*u));
 	enum db_status e;
 	bool last_admin;
 
-	if (!validate_body(r, delete_fields, FD__MAX, v))
-		return;
 	if (!check_password(r, v[FD_PASSWORD].s, u))
 		return;
 	e = repo_users_delete(r->user.id, &last_admin);
@@ -116,8 +116,8 @@ api_me_delete(struct req *r)
 		return;
 	}
 	if (e == DB_OK && last_admin) {
-		http_error(r, 409, "conflict", "you are the last active "
-		    "administrator: make another user an admin first", NULL);
+		http_fail(r, ERR_CONFLICT, NULL, "you are the last active "
+		    "administrator: make another user an admin first");
 		return;
 	}
 	auth_clear_cookie(r);
@@ -127,7 +127,7 @@ api_me_delete(struct req *r)
 void
 api_me_password(struct req *r)
 {
-	struct fval v[FP__MAX];
+	const struct fval *v = r->in;
 	struct user *u = req_alloc(r, sizeof(*u));
 	char hash[CRYPT_OUTPUT_SIZE], when[32];
 	char *token;
@@ -135,24 +135,22 @@ api_me_password(struct req *r)
 	enum db_status e;
 	struct jw w;
 
-	if (!validate_body(r, password_fields, FP__MAX, v))
-		return;
 	if (!check_password(r, v[FP_CURRENT].s, u))
 		return;
 	if (!cred_password_ok(v[FP_NEW].s)) {
-		http_validation(r, "new_password",
+		http_fail(r, ERR_VALIDATION, "new_password",
 		    "new_password must be 12 to 128 characters");
 		return;
 	}
 	if (!cred_hash_password(v[FP_NEW].s, hash)) {
-		http_internal(r);
+		http_fail(r, ERR_INTERNAL, NULL, NULL);
 		return;
 	}
 	e = repo_users_set_password(r->user.id, u->password_hash, hash, &ver);
 	explicit_bzero(hash, sizeof(hash));
 	if (e == DB_EMPTY) {
 		/* changed by another request since we checked it */
-		http_error(r, 401, "invalid_credentials", "wrong password", NULL);
+		http_fail(r, ERR_INVALID_CREDENTIALS, NULL, "wrong password");
 		return;
 	}
 	if (e != DB_OK) {

@@ -39,6 +39,7 @@ static const struct field start_fields[SF__MAX] = {
 	{ "article_id", FT_UUID, false, true, 0, 0, NULL },
 	{ "estimated_cost", FT_MONEY, false, false, 0, 0, NULL },
 };
+const struct fieldset api_pipelines_start_body = { start_fields, SF__MAX };
 
 enum end_field { EF_STATUS, EF_TOTAL_COST, EF_ARTICLE_ID, EF_ERROR_MESSAGE,
 	EF__MAX };
@@ -48,6 +49,7 @@ static const struct field end_fields[EF__MAX] = {
 	{ "article_id", FT_UUID, false, true, 0, 0, NULL },
 	{ "error_message", FT_STRING, false, false, 1, ERROR_MESSAGE_MAX, NULL },
 };
+const struct fieldset api_pipelines_end_body = { end_fields, EF__MAX };
 
 static void
 pipeline_write(struct jw *w, const struct pipeline_row *p)
@@ -122,8 +124,8 @@ static enum db_status
 account_gone(struct req *r)
 {
 	db_rollback();
-	http_error(r, 401, "unauthorized", "the credentials are no longer "
-	    "valid", NULL);
+	http_fail(r, ERR_UNAUTHORIZED, NULL, "the credentials are no longer "
+	    "valid");
 	return DB_OK;
 }
 
@@ -162,7 +164,8 @@ start_tx(struct req *r, const void *arg)
 	if (e == DB_FOREIGN) {
 		/* the article went away between the check and the insert */
 		db_rollback();
-		http_validation(r, "article_id", "article_id is not one of your "
+		http_fail(r, ERR_VALIDATION, "article_id",
+		    "article_id is not one of your "
 		    "articles");
 		return DB_OK;
 	}
@@ -172,7 +175,8 @@ start_tx(struct req *r, const void *arg)
 		PQclear(res);
 		db_rollback();
 		if (!st.article_ok)
-			http_validation(r, "article_id", "article_id is not one "
+			http_fail(r, ERR_VALIDATION, "article_id",
+			    "article_id is not one "
 			    "of your articles");
 		else
 			limit_exceeded(r, &st);
@@ -194,11 +198,11 @@ fail:
 void
 api_pipelines_start(struct req *r)
 {
-	struct fval v[SF__MAX];
+	const struct fval *v = r->in;
 	struct idem k;
 	struct start_args a = { &k, NULL, NULL };
 
-	if (!validate_body(r, start_fields, SF__MAX, v) || !idem_prepare(r, &k))
+	if (!idem_prepare(r, &k))
 		return;
 	a.article_id = v[SF_ARTICLE_ID].present && !v[SF_ARTICLE_ID].is_null ?
 	    v[SF_ARTICLE_ID].s : NULL;
@@ -215,23 +219,27 @@ end_body_ok(struct req *r, const struct fval *v)
 
 	if (completed) {
 		if (!v[EF_TOTAL_COST].present) {
-			http_validation(r, "total_cost", "total_cost is required "
+			http_fail(r, ERR_VALIDATION, "total_cost",
+			    "total_cost is required "
 			    "when status is completed");
 			return false;
 		}
 		if (v[EF_ERROR_MESSAGE].present) {
-			http_validation(r, "error_message", "error_message is only "
+			http_fail(r, ERR_VALIDATION, "error_message",
+			    "error_message is only "
 			    "for status failed");
 			return false;
 		}
 	} else {
 		if (!v[EF_ERROR_MESSAGE].present) {
-			http_validation(r, "error_message", "error_message is "
+			http_fail(r, ERR_VALIDATION, "error_message",
+			    "error_message is "
 			    "required when status is failed");
 			return false;
 		}
 		if (v[EF_ARTICLE_ID].present) {
-			http_validation(r, "article_id", "article_id is only for "
+			http_fail(r, ERR_VALIDATION, "article_id",
+			    "article_id is only for "
 			    "status completed");
 			return false;
 		}
@@ -270,12 +278,13 @@ end_tx(struct req *r, const void *arg)
 	    &ended, &res);
 	if (e == DB_EMPTY) {
 		db_rollback();
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return DB_OK;
 	}
 	if (e == DB_FOREIGN) {
 		db_rollback();
-		http_validation(r, "article_id", "article_id is not one of your "
+		http_fail(r, ERR_VALIDATION, "article_id",
+		    "article_id is not one of your "
 		    "articles");
 		return DB_OK;
 	}
@@ -288,7 +297,7 @@ end_tx(struct req *r, const void *arg)
 		    "running pipeline can end", PQgetvalue(res, 0, 0));
 		PQclear(res);
 		db_rollback();
-		http_error(r, 409, "invalid_transition", msg, NULL);
+		http_fail(r, ERR_INVALID_TRANSITION, NULL, "%s", msg);
 		return DB_OK;
 	}
 	answer_pipeline(r, res, 1, 200);
@@ -307,12 +316,11 @@ fail:
 void
 api_pipelines_end(struct req *r)
 {
-	char id[37];
-	struct fval v[EF__MAX];
+	const char *id = r->id;
+	const struct fval *v = r->in;
 	struct end_args a = { id, v };
 
-	if (!http_path_id(r, id) || !validate_body(r, end_fields, EF__MAX, v) ||
-	    !end_body_ok(r, v))
+	if (!end_body_ok(r, v))
 		return;
 	http_tx(r, end_tx, &a);
 }
@@ -354,14 +362,12 @@ api_pipelines_list(struct req *r)
 void
 api_pipelines_get(struct req *r)
 {
-	char id[37];
+	const char *id = r->id;
 	PGresult *res;
 	enum db_status e;
 
-	if (!http_path_id(r, id))
-		return;
 	if ((e = repo_pipelines_get(r->user.id, id, &res)) == DB_EMPTY) {
-		http_not_found(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
 	if (e != DB_OK) {

@@ -65,8 +65,8 @@ session_cookie(struct req *r)
 static bool
 unauthorized(struct req *r, const char *message)
 {
-	http_error(r, 401, "unauthorized", message, NULL);
-	http_header(r, "WWW-Authenticate", "Bearer");
+	http_fail(r, ERR_UNAUTHORIZED, NULL,
+	    "%s", message);	/* + WWW-Authenticate */
 	return false;
 }
 
@@ -76,9 +76,9 @@ lookup_failed(struct req *r, enum db_status e)
 	if (e == DB_EMPTY)
 		return unauthorized(r, "the credentials are no longer valid");
 	if (e == DB_DOWN)
-		http_unavailable(r);
+		http_fail(r, ERR_UNAVAILABLE, NULL, NULL);
 	else
-		http_internal(r);
+		http_fail(r, ERR_INTERNAL, NULL, NULL);
 	return false;
 }
 
@@ -194,9 +194,10 @@ auth_request(struct req *r)
 		/* a cross-site form cannot send a JSON content type */
 		if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 &&
 		    !http_is_json_type(r->content_type)) {
-			http_error(r, 415, "unsupported_media_type", "requests "
+			http_fail(r, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+			    "requests "
 			    "authenticated by cookie must send Content-Type: "
-			    "application/json", NULL);
+			    "application/json");
 			return false;
 		}
 		/* a dead session cookie is also removed from the browser */
@@ -210,7 +211,7 @@ auth_request(struct req *r)
 		return unauthorized(r, "authentication required");
 	u->ok = true;
 	if ((r->route->flags & RF_ADMIN) && !u->admin) {
-		http_error(r, 403, "forbidden", "administrators only", NULL);
+		http_fail(r, ERR_FORBIDDEN, NULL, "administrators only");
 		return false;
 	}
 	return true;

@@ -101,7 +101,8 @@ cursor_param(struct req *r, struct cursor *c)
 	if (v == NULL)
 		return true;
 	if (!cursor_decode(v, c)) {
-		http_validation(r, "cursor", "cursor is not a cursor this API "
+		http_fail(r, ERR_VALIDATION, "cursor",
+		    "cursor is not a cursor this API "
 		    "returned");
 		return false;
 	}

@@ -1,10 +1,7 @@
 /*
- * http.c - one request from accept to access-log line.
- *
- * The dispatcher does every check that does not depend on the resource,
- * in this order, before a handler runs: route (404/405), body size (413),
- * database (503), credentials (401/403), content type (415), JSON (400).
- * Handlers see a parsed JSON object and an authenticated user.
+ * http.c - one request and its answer: the request's memory (an arena
+ * freed at one point), its parameters and query, the response and the
+ * API's errors, written from one table.
  */
 #include "autoconf.h"
 
@@ -16,14 +13,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api.h"
-#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
-#include "router.h"
 #include "util.h"
 
 #define KEEP_BUF	(64 * 1024)	/* buffer capacity kept between requests */
@@ -118,62 +112,108 @@ http_no_content(struct req *r)
 	r->status = 204;
 }
 
-void
-http_error(struct req *r, int status, const char *code, const char *message,
-    const char *field)
+/* The error codes of API.md: status, code, default message (enum api_err). */
+static const struct {
+	int		 status;
+	const char	*code;
+	const char	*message;
+} errs[ERR__MAX] = {
+	/* ERR_INVALID_JSON */
+	{ 400, "invalid_json", "request body is not valid JSON" },
+	/* ERR_VALIDATION */
+	{ 400, "validation_failed", "a field is not valid" },
+	/* ERR_UNAUTHORIZED */
+	{ 401, "unauthorized", "authentication required" },
+	/* ERR_INVALID_CREDENTIALS */
+	{ 401, "invalid_credentials", "wrong email or password" },
+	/* ERR_USAGE_LIMIT */
+	{ 402, "usage_limit_exceeded", "a monthly limit is reached" },
+	/* ERR_FORBIDDEN */
+	{ 403, "forbidden", "administrators only" },
+	/* ERR_REGISTRATION_DISABLED */
+	{ 403, "registration_disabled", "registration is closed" },
+	/* ERR_ACCOUNT_DISABLED */
+	{ 403, "account_disabled", "this account is deactivated" },
+	/* ERR_NOT_FOUND */
+	{ 404, "not_found", "no such resource" },
+	/* ERR_METHOD_NOT_ALLOWED */
+	{ 405, "method_not_allowed", "method not allowed on this endpoint" },
+	/* ERR_CONFLICT */
+	{ 409, "conflict", "the request conflicts with the current state" },
+	/* ERR_EMAIL_TAKEN */
+	{ 409, "email_taken", "an account with this email exists" },
+	/* ERR_SLUG_TAKEN */
+	{ 409, "slug_taken", "you already have an article with this slug" },
+	/* ERR_INVALID_TRANSITION */
+	{ 409, "invalid_transition", "this run has already ended" },
+	/* ERR_PAYLOAD_TOO_LARGE */
+	{ 413, "payload_too_large", "request body is too large" },
+	/* ERR_UNSUPPORTED_MEDIA_TYPE */
+	{ 415, "unsupported_media_type",
+	  "send the body as Content-Type: application/json" },
+	/* ERR_INTERNAL */
+	{ 500, "internal", "internal error" },
+	/* ERR_UNAVAILABLE */
+	{ 503, "service_unavailable",
+	  "the database is unreachable; retry shortly" },
+};
+
+struct jw *
+http_fail_open(struct req *r, enum api_err e, const char *field,
+    const char *message)
 {
-	struct jw w;
+	struct jw *w = &r->errw;
 
 	buf_reset(&r->out, KEEP_BUF);
-	jw_init(&w, &r->out);
-	jw_obj(&w);
-	jw_key(&w, "error");
-	jw_obj(&w);
-	jw_kstr(&w, "code", code);
-	jw_kstr(&w, "message", message);
+	jw_init(w, &r->out);
+	jw_obj(w);
+	jw_key(w, "error");
+	jw_obj(w);
+	jw_kstr(w, "code", errs[e].code);
+	jw_kstr(w, "message", message != NULL ? message : errs[e].message);
 	if (field != NULL)
-		jw_kstr(&w, "field", field);
-	jw_end(&w, '}');
-	jw_end(&w, '}');
-	r->status = status;
+		jw_kstr(w, "field", field);
+	r->status = errs[e].status;
+	if (e == ERR_UNAVAILABLE)
+		http_header(r, "Retry-After", "%d", DB_RETRY_AFTER);
+	else if (e == ERR_UNAUTHORIZED)
+		http_header(r, "WWW-Authenticate", "Bearer");
+	return w;
 }
 
 void
-http_validation(struct req *r, const char *field, const char *message)
+http_fail_close(struct req *r)
 {
-	http_error(r, 400, "validation_failed", message, field);
+	jw_end(&r->errw, '}');
+	jw_end(&r->errw, '}');
 }
 
 void
-http_not_found(struct req *r)
+http_fail(struct req *r, enum api_err e, const char *field, const char *fmt,
+    ...)
 {
-	http_error(r, 404, "not_found", "no such resource", NULL);
-}
+	char msg[512];
+	va_list ap;
 
-void
-http_unavailable(struct req *r)
-{
-	http_error(r, 503, "service_unavailable",
-	    "the database is unreachable; retry shortly", NULL);
-	http_header(r, "Retry-After", "%d", DB_RETRY_AFTER);
-}
-
-void
-http_internal(struct req *r)
-{
-	http_error(r, 500, "internal", "internal error", NULL);
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	http_fail_open(r, e, field, fmt != NULL ? msg : NULL);
+	http_fail_close(r);
 }
 
 void
 http_db_failed(struct req *r, enum db_status e)
 {
 	if (e == DB_DOWN)
-		http_unavailable(r);
+		http_fail(r, ERR_UNAVAILABLE, NULL, NULL);
 	else if (e == DB_DENIED)	/* replaced by auth_settle() */
-		http_error(r, 401, "unauthorized",
-		    "the credentials are no longer valid", NULL);
+		http_fail(r, ERR_UNAUTHORIZED, NULL,
+		    "the credentials are no longer valid");
 	else
-		http_internal(r);
+		http_fail(r, ERR_INTERNAL, NULL, NULL);
 }
 
 void
@@ -193,22 +233,6 @@ http_tx(struct req *r, enum db_status (*tx)(struct req *, const void *),
 		buf_truncate(&r->hdrs, hdrs0);
 		http_db_failed(r, e);
 	}
-}
-
-bool
-http_path_id(struct req *r, char id[37])
-{
-	const char *p = r->params[0];
-	int i;
-
-	if (p == NULL || !is_uuid(p)) {
-		http_not_found(r);
-		return false;
-	}
-	for (i = 0; i < 37; i++)
-		id[i] = (p[i] >= 'A' && p[i] <= 'F') ? (char)(p[i] - 'A' + 'a') :
-		    p[i];
-	return true;
 }
 
 char *
@@ -258,11 +282,8 @@ http_query(struct req *r, const char *name, bool *bad)
 
 		if (klen == nlen && memcmp(p, name, nlen) == 0) {
 			if (found != NULL) {
-				char msg[128];
-
-				snprintf(msg, sizeof(msg),
+				http_fail(r, ERR_VALIDATION, name,
 				    "%s must be given at most once", name);
-				http_validation(r, name, msg);
 				*bad = true;
 				return NULL;
 			}
@@ -276,11 +297,8 @@ http_query(struct req *r, const char *name, bool *bad)
 	if (found == NULL)
 		return NULL;
 	if ((v = http_pct_decode(found, flen)) == NULL) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "%s is not valid percent-encoded UTF-8",
-		    name);
-		http_validation(r, name, msg);
+		http_fail(r, ERR_VALIDATION, name,
+		    "%s is not valid percent-encoded UTF-8", name);
 		*bad = true;
 		return NULL;
 	}
@@ -310,13 +328,8 @@ http_is_json_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-/*
- * Read the whole body; keep at most MAX_BODY_BYTES of it.  Returns false
- * when there was more (the rest is read and dropped so the connection
- * stays usable).
- */
-static bool
-read_body(struct req *r)
+bool
+http_read_body(struct req *r)
 {
 	char chunk[16384];
 	long long total = 0;
@@ -335,8 +348,8 @@ read_body(struct req *r)
 	return fits;
 }
 
-static void
-respond(struct req *r)
+void
+http_respond(struct req *r)
 {
 	static const struct {
 		int code;
@@ -373,126 +386,12 @@ respond(struct req *r)
 	FCGX_PutStr(r->out.data, (int)r->out.len, r->fcgi->out);
 }
 
-static void
-access_log(struct req *r)
-{
-	char path[256], rid[80], method[16];
-
-	log_escape(path, sizeof(path), r->path, r->path ? strlen(r->path) : 0);
-	log_escape(rid, sizeof(rid), r->request_id ? r->request_id : "-",
-	    r->request_id ? strlen(r->request_id) : 1);
-	log_escape(method, sizeof(method), r->method, strlen(r->method));
-	log_info("access rid=%s %s %s %d %lldus user=%s", rid, method, path,
-	    r->status, http_now_us() - r->t0_us,
-	    r->user.ok ? r->user.id : "-");
-}
-
-/* Run the checks of the route table, then the handler. */
-static void
-dispatch(struct req *r)
-{
-	char allow[64];
-	const char *why;
-	bool fits;
-
-	switch (router_match(r->method, r->path, &r->route, r->params,
-	    REQ_MAX_PARAMS, allow, sizeof(allow))) {
-	case ROUTE_NOT_FOUND:
-		(void)read_body(r);
-		http_error(r, 404, "not_found", "no such endpoint", NULL);
-		return;
-	case ROUTE_BAD_METHOD:
-		(void)read_body(r);
-		http_error(r, 405, "method_not_allowed",
-		    "method not allowed on this endpoint", NULL);
-		http_header(r, "Allow", "%s", allow);
-		return;
-	case ROUTE_FOUND:
-		break;
-	}
-	for (size_t i = 0; i < REQ_MAX_PARAMS; i++)
-		if (r->params[i] != NULL) {
-			char *p = req_strdup(r, r->params[i]);
-
-			free(r->params[i]);
-			r->params[i] = p;
-		}
-
-	fits = read_body(r);
-	if (!fits) {
-		char msg[96];
-
-		snprintf(msg, sizeof(msg), "request body is larger than %lld bytes",
-		    (long long)cfg.max_body_bytes);
-		http_error(r, 413, "payload_too_large", msg, NULL);
-		return;
-	}
-	if (!(r->route->flags & RF_NODB) && !db_ready()) {
-		http_unavailable(r);
-		return;
-	}
-	if ((r->route->flags & RF_AUTH) && !auth_request(r))
-		return;
-	if ((r->route->flags & RF_BODY) && r->body.len == 0 &&
-	    (r->content_type == NULL || r->content_type[0] == '\0')) {
-		/*
-		 * No body and no content type: the request has no fields, so
-		 * it is missing the required ones (400 validation_failed naming
-		 * the first), not of a wrong media type.
-		 */
-		if ((r->json = json_object_new_object()) == NULL) {
-			http_internal(r);
-			return;
-		}
-	} else if (r->route->flags & RF_BODY) {
-		if (!http_is_json_type(r->content_type)) {
-			http_error(r, 415, "unsupported_media_type",
-			    "send the body as Content-Type: application/json",
-			    NULL);
-			return;
-		}
-		switch (json_parse_body(r->body.data ? r->body.data : "",
-		    r->body.len, &r->json)) {
-		case BODY_OK:
-			break;
-		case BODY_EMPTY:
-			http_error(r, 400, "invalid_json",
-			    "request body must be a JSON object", NULL);
-			return;
-		case BODY_NUL:
-			http_error(r, 400, "invalid_json",
-			    "request body must not contain NUL characters", NULL);
-			return;
-		case BODY_INVALID:
-			http_error(r, 400, "invalid_json",
-			    "request body is not valid JSON", NULL);
-			return;
-		case BODY_NOT_OBJECT:
-			http_error(r, 400, "invalid_json",
-			    "request body must be a JSON object", NULL);
-			return;
-		}
-		if ((why = json_strict(r->body.data, r->body.len,
-		    r->json)) != NULL) {
-			http_error(r, 400, "invalid_json", why, NULL);
-			return;
-		}
-	}
-	r->route->handler(r);
-	auth_settle(r);
-	if (r->status == 0)
-		http_internal(r);
-	if (r->status >= 500 && r->status != 503)
-		log_warnx("%s %s answered %d", r->method, r->route->name,
-		    r->status);
-}
-
-void
-http_handle(FCGX_Request *fcgi)
+struct req *
+http_request_begin(FCGX_Request *fcgi)
 {
 	struct req *r = &ctx;
 	const char *uri;
-	size_t i;
+	size_t n;
 
 	r->fcgi = fcgi;
 	r->t0_us = http_now_us();
@@ -510,37 +409,40 @@ http_handle(FCGX_Request *fcgi)
 		uri = http_param(r, "SCRIPT_NAME");
 	if (uri == NULL)
 		uri = "/";
-	r->path = req_alloc(r, strcspn(uri, "?") + 1);
-	memcpy(r->path, uri, strcspn(uri, "?"));
-	r->path[strcspn(uri, "?")] = '\0';
+	n = strcspn(uri, "?");
+	r->path = req_alloc(r, n + 1);
+	memcpy(r->path, uri, n);
+	r->path[n] = '\0';
+	return r;
+}
 
-	dispatch(r);
-	auth_settle(r);		/* a check still pending after an early answer */
-	respond(r);
-	access_log(r);
+void
+http_request_end(struct req *r)
+{
+	struct buf body, out, hdrs;
+	void **allocs;
+	size_t i, cap;
 
-	/* the one place a request's memory is released */
 	json_object_put(r->json);
 	for (i = 0; i < r->nallocs; i++)
 		free(r->allocs[i]);
-	{
-		struct buf body = r->body, out = r->out, hdrs = r->hdrs;
-		void **allocs = r->allocs;
-		size_t cap = r->allocs_cap;
-
-		buf_reset(&body, KEEP_BUF);
-		buf_reset(&out, KEEP_BUF);
-		buf_reset(&hdrs, KEEP_BUF);
-		if (cap > 256) {
-			free(allocs);
-			allocs = NULL;
-			cap = 0;
-		}
-		memset(r, 0, sizeof(*r));
-		r->body = body;
-		r->out = out;
-		r->hdrs = hdrs;
-		r->allocs = allocs;
-		r->allocs_cap = cap;
+	body = r->body;
+	out = r->out;
+	hdrs = r->hdrs;
+	allocs = r->allocs;
+	cap = r->allocs_cap;
+	buf_reset(&body, KEEP_BUF);
+	buf_reset(&out, KEEP_BUF);
+	buf_reset(&hdrs, KEEP_BUF);
+	if (cap > 256) {
+		free(allocs);
+		allocs = NULL;
+		cap = 0;
 	}
+	memset(r, 0, sizeof(*r));
+	r->body = body;
+	r->out = out;
+	r->hdrs = hdrs;
+	r->allocs = allocs;
+	r->allocs_cap = cap;
 }

@@ -1,4 +1,9 @@
-/* http.h - one request: its context, the body, the response, the errors. */
+/*
+ * http.h - one request and its answer: the request's memory, its headers
+ * and query, and the response (status, headers, JSON body, the API's
+ * errors).  dispatch.c runs a request through these; handlers answer with
+ * them.
+ */
 #ifndef BP_HTTP_H
 #define BP_HTTP_H
 
@@ -11,8 +16,10 @@
 
 #include "buf.h"
 #include "db.h"
+#include "json.h"
+#include "router.h"
 
-struct route;
+struct fval;
 
 /* The authenticated caller, filled by the dispatcher (auth.c). */
 struct auth_user {
@@ -24,12 +31,10 @@ struct auth_user {
 	const char *cred;		/* the token or key (request memory) */
 };
 
-#define REQ_MAX_PARAMS 2
-
 /*
- * Everything one request owns.  Zeroed at the start of each request and
- * released at exactly one point, http_request_end(); the buffers are kept
- * (up to a cap) for the next request so a worker's memory does not grow.
+ * Everything one request owns.  Begun by http_request_begin, released at
+ * exactly one point, http_request_end(); the buffers are kept (up to a
+ * cap) for the next request so a worker's memory does not grow.
  */
 struct req {
 	FCGX_Request		*fcgi;
@@ -39,25 +44,68 @@ struct req {
 	const char		*content_type;
 	const char		*request_id;
 	struct buf		 body;
-	json_object		*json;		/* the parsed body (R_BODY routes) */
+	json_object		*json;		/* the parsed body (routes with fields) */
 	const struct route	*route;
-	char			*params[REQ_MAX_PARAMS];	/* {id} segments */
+	char			*params[ROUTE_MAX_PARAMS];	/* {id} segments */
+	char			 id[37];	/* RF_ID: the {id}, a lower-case UUID */
+	const struct fval	*in;		/* the body's fields, validated */
 	struct auth_user	 user;
 
 	int			 status;
 	struct buf		 out;		/* response body */
 	struct buf		 hdrs;		/* extra response headers */
+	struct jw		 errw;		/* an error body left open */
 	void			**allocs;	/* freed at the end of the request */
 	size_t			 nallocs, allocs_cap;
 	long long		 t0_us;
+};
+
+/*
+ * The error codes of API.md, each with its status and default message in
+ * one table (http.c).
+ */
+enum api_err {
+	ERR_INVALID_JSON,		/* 400 invalid_json */
+	ERR_VALIDATION,			/* 400 validation_failed */
+	ERR_UNAUTHORIZED,		/* 401 unauthorized */
+	ERR_INVALID_CREDENTIALS,	/* 401 invalid_credentials */
+	ERR_USAGE_LIMIT,		/* 402 usage_limit_exceeded */
+	ERR_FORBIDDEN,			/* 403 forbidden */
+	ERR_REGISTRATION_DISABLED,	/* 403 registration_disabled */
+	ERR_ACCOUNT_DISABLED,		/* 403 account_disabled */
+	ERR_NOT_FOUND,			/* 404 not_found */
+	ERR_METHOD_NOT_ALLOWED,		/* 405 method_not_allowed */
+	ERR_CONFLICT,			/* 409 conflict */
+	ERR_EMAIL_TAKEN,		/* 409 email_taken */
+	ERR_SLUG_TAKEN,			/* 409 slug_taken */
+	ERR_INVALID_TRANSITION,		/* 409 invalid_transition */
+	ERR_PAYLOAD_TOO_LARGE,		/* 413 payload_too_large */
+	ERR_UNSUPPORTED_MEDIA_TYPE,	/* 415 unsupported_media_type */
+	ERR_INTERNAL,			/* 500 internal */
+	ERR_UNAVAILABLE,		/* 503 service_unavailable */
+	ERR__MAX
 };
 
 /* Worker set-up and tear-down of the reused request buffers. */
 void http_worker_init(void);
 void http_worker_free(void);
 
-/* Serve one request accepted by libfcgi: route, check, run, respond, log. */
-void http_handle(FCGX_Request *fcgi);
+/*
+ * The worker's one request, zeroed, for the FastCGI request fcgi: method,
+ * path, query, content type and request id read from its parameters.
+ */
+struct req *http_request_begin(FCGX_Request *fcgi);
+/* Send the answer: status line, headers, body. */
+void http_respond(struct req *r);
+/* The one place a request's memory is released. */
+void http_request_end(struct req *r);
+
+/*
+ * Read the whole body; keep at most MAX_BODY_BYTES of it.  Returns false
+ * when there was more (the rest is read and dropped so the connection
+ * stays usable).
+ */
+bool http_read_body(struct req *r);
 
 /* A request header as FastCGI passes it ("HTTP_X_API_KEY"), or NULL. */
 const char *http_param(struct req *r, const char *name);
@@ -86,11 +134,21 @@ void http_no_content(struct req *r);
 void http_discard(struct req *r);
 
 /*
- * The error body of API.md: {"error":{"code","message"[,"field"]}}.
- * Replaces anything already written to r->out.
+ * Answer with error e of API.md: its status and the body
+ * {"error":{"code","message"[,"field"]}}, replacing anything already
+ * written to r->out.  fmt NULL gives e's default message.  A 503 also
+ * carries Retry-After, a 401 WWW-Authenticate.
  */
-void http_error(struct req *r, int status, const char *code,
-    const char *message, const char *field);
+void http_fail(struct req *r, enum api_err e, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * The same error with its object left open, for a "details" member the
+ * caller writes with the returned writer; http_fail_close ends it.
+ */
+struct jw *http_fail_open(struct req *r, enum api_err e, const char *field,
+    const char *message);
+void http_fail_close(struct req *r);
 
 /* The answer to a failed repository call: 503 when the database is down, else 500. */
 void http_db_failed(struct req *r, enum db_status e);
@@ -103,18 +161,6 @@ void http_db_failed(struct req *r, enum db_status e);
  */
 void http_tx(struct req *r, enum db_status (*tx)(struct req *, const void *),
     const void *arg);
-
-/*
- * The {id} path segment as a lower-case UUID in id.  Returns false, having
- * answered 404, when it is not a UUID (API.md: such an id is not found).
- */
-bool http_path_id(struct req *r, char id[37]);
-
-/* Shorthands for the common ones. */
-void http_validation(struct req *r, const char *field, const char *message);
-void http_not_found(struct req *r);
-void http_unavailable(struct req *r);
-void http_internal(struct req *r);
 
 /* True when a Content-Type value names application/json. */
 bool http_is_json_type(const char *ct);

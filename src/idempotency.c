@@ -24,7 +24,8 @@ idem_prepare(struct req *r, struct idem *k)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
 			break;
 	if (n == 0 || n > IDEM_KEY_MAX || i < n) {
-		http_validation(r, "Idempotency-Key", "Idempotency-Key must be "
+		http_fail(r, ERR_VALIDATION, "Idempotency-Key",
+		    "Idempotency-Key must be "
 		    "1 to 255 printable ASCII characters");
 		return false;
 	}
@@ -60,8 +61,9 @@ idem_claim(struct req *r, const struct idem *k, enum db_status *e)
 	case IDEM_CLAIMED:
 		return IDEM_GO;
 	case IDEM_MISMATCH:
-		http_error(r, 409, "conflict", "this Idempotency-Key was used "
-		    "for another request", NULL);
+		http_fail(r, ERR_CONFLICT, NULL,
+		    "this Idempotency-Key was used "
+		    "for another request");
 		return IDEM_DONE;
 	case IDEM_REPLAY:
 		break;

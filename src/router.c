@@ -1,7 +1,8 @@
 /*
  * router.c - the one route table.  Every endpoint of the API is a row
- * here: method, path pattern, handler and what the dispatcher must check
- * before the handler runs (credentials, role, a JSON body).
+ * here, in the order of enum route_id: method, path pattern, handler, and
+ * what the dispatcher must check before the handler runs (credentials,
+ * role, the {id}, a JSON body and its field table).
  */
 #include "autoconf.h"
 
@@ -11,7 +12,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "http.h"
 #include "router.h"
 #include "util.h"
 
@@ -21,59 +21,82 @@
  * discards the answer when the check fails, so a GET handler that wrote
  * would write for a revoked credential.
  */
-static const struct route routes[] = {
-	{ "GET", "/api/v1/health", api_health, RF_NODB, "health" },
-	/* articles: api_articles.c */
-	{ "GET", "/api/v1/articles", api_articles_list, RF_AUTH,
-	  "articles_list" },
-	{ "POST", "/api/v1/articles", api_articles_create, RF_AUTH | RF_BODY,
-	  "articles_create" },
-	{ "GET", "/api/v1/articles/{id}", api_articles_get, RF_AUTH,
-	  "articles_get" },
+static const struct route routes[ROUTE__MAX] = {
+	/* ROUTE_HEALTH */
+	{ "GET", "/api/v1/health", api_health,
+	  RF_NODB, NULL, "health" },
+	/* ROUTE_ARTICLES_LIST */
+	{ "GET", "/api/v1/articles", api_articles_list,
+	  RF_AUTH, NULL, "articles_list" },
+	/* ROUTE_ARTICLES_CREATE */
+	{ "POST", "/api/v1/articles", api_articles_create,
+	  RF_AUTH, &api_articles_create_body, "articles_create" },
+	/* ROUTE_ARTICLES_GET */
+	{ "GET", "/api/v1/articles/{id}", api_articles_get,
+	  RF_AUTH | RF_ID, NULL, "articles_get" },
+	/* ROUTE_ARTICLES_UPDATE */
 	{ "PATCH", "/api/v1/articles/{id}", api_articles_update,
-	  RF_AUTH | RF_BODY, "articles_update" },
-	{ "DELETE", "/api/v1/articles/{id}", api_articles_delete, RF_AUTH,
-	  "articles_delete" },
-	{ "GET", "/api/v1/articles/{id}/related", api_articles_related, RF_AUTH,
-	  "articles_related" },
-	/* pipelines: api_pipelines.c */
-	{ "GET", "/api/v1/pipelines", api_pipelines_list, RF_AUTH,
-	  "pipelines_list" },
-	{ "POST", "/api/v1/pipelines", api_pipelines_start, RF_AUTH | RF_BODY,
-	  "pipelines_start" },
-	{ "GET", "/api/v1/pipelines/{id}", api_pipelines_get, RF_AUTH,
-	  "pipelines_get" },
+	  RF_AUTH | RF_ID, &api_articles_update_body, "articles_update" },
+	/* ROUTE_ARTICLES_DELETE */
+	{ "DELETE", "/api/v1/articles/{id}", api_articles_delete,
+	  RF_AUTH | RF_ID, NULL, "articles_delete" },
+	/* ROUTE_ARTICLES_RELATED */
+	{ "GET", "/api/v1/articles/{id}/related", api_articles_related,
+	  RF_AUTH | RF_ID, NULL, "articles_related" },
+	/* ROUTE_PIPELINES_LIST */
+	{ "GET", "/api/v1/pipelines", api_pipelines_list,
+	  RF_AUTH, NULL, "pipelines_list" },
+	/* ROUTE_PIPELINES_START */
+	{ "POST", "/api/v1/pipelines", api_pipelines_start,
+	  RF_AUTH, &api_pipelines_start_body, "pipelines_start" },
+	/* ROUTE_PIPELINES_GET */
+	{ "GET", "/api/v1/pipelines/{id}", api_pipelines_get,
+	  RF_AUTH | RF_ID, NULL, "pipelines_get" },
+	/* ROUTE_PIPELINES_END */
 	{ "PATCH", "/api/v1/pipelines/{id}", api_pipelines_end,
-	  RF_AUTH | RF_BODY, "pipelines_end" },
-	/* usage: api_usage.c */
-	{ "GET", "/api/v1/usage", api_usage_get, RF_AUTH, "usage_get" },
-	{ "GET", "/api/v1/usage/history", api_usage_history, RF_AUTH,
-	  "usage_history" },
-	/* accounts: api_auth.c, api_me.c */
-	{ "POST", "/api/v1/auth/register", api_auth_register, RF_BODY,
-	  "auth_register" },
-	{ "POST", "/api/v1/auth/login", api_auth_login, RF_BODY, "auth_login" },
-	{ "POST", "/api/v1/auth/logout", api_auth_logout, RF_AUTH,
-	  "auth_logout" },
-	{ "GET", "/api/v1/me", api_me_get, RF_AUTH, "me_get" },
-	{ "DELETE", "/api/v1/me", api_me_delete, RF_AUTH | RF_BODY,
-	  "me_delete" },
-	{ "PUT", "/api/v1/me/password", api_me_password, RF_AUTH | RF_BODY,
-	  "me_password" },
-	{ "POST", "/api/v1/me/api-key", api_me_key_create, RF_AUTH,
-	  "me_api_key_create" },
-	{ "DELETE", "/api/v1/me/api-key", api_me_key_delete, RF_AUTH,
-	  "me_api_key_delete" },
-	/* administration: api_admin.c */
-	{ "GET", "/api/v1/admin/users", api_admin_users_list, RF_AUTH | RF_ADMIN,
-	  "admin_users_list" },
+	  RF_AUTH | RF_ID, &api_pipelines_end_body, "pipelines_end" },
+	/* ROUTE_USAGE_GET */
+	{ "GET", "/api/v1/usage", api_usage_get,
+	  RF_AUTH, NULL, "usage_get" },
+	/* ROUTE_USAGE_HISTORY */
+	{ "GET", "/api/v1/usage/history", api_usage_history,
+	  RF_AUTH, NULL, "usage_history" },
+	/* ROUTE_AUTH_REGISTER */
+	{ "POST", "/api/v1/auth/register", api_auth_register,
+	  RF_SIGNUP, &api_auth_register_body, "auth_register" },
+	/* ROUTE_AUTH_LOGIN */
+	{ "POST", "/api/v1/auth/login", api_auth_login,
+	  0, &api_auth_login_body, "auth_login" },
+	/* ROUTE_AUTH_LOGOUT */
+	{ "POST", "/api/v1/auth/logout", api_auth_logout,
+	  RF_AUTH, NULL, "auth_logout" },
+	/* ROUTE_ME_GET */
+	{ "GET", "/api/v1/me", api_me_get,
+	  RF_AUTH, NULL, "me_get" },
+	/* ROUTE_ME_DELETE */
+	{ "DELETE", "/api/v1/me", api_me_delete,
+	  RF_AUTH, &api_me_delete_body, "me_delete" },
+	/* ROUTE_ME_PASSWORD */
+	{ "PUT", "/api/v1/me/password", api_me_password,
+	  RF_AUTH, &api_me_password_body, "me_password" },
+	/* ROUTE_ME_KEY_CREATE */
+	{ "POST", "/api/v1/me/api-key", api_me_key_create,
+	  RF_AUTH, NULL, "me_api_key_create" },
+	/* ROUTE_ME_KEY_DELETE */
+	{ "DELETE", "/api/v1/me/api-key", api_me_key_delete,
+	  RF_AUTH, NULL, "me_api_key_delete" },
+	/* ROUTE_ADMIN_USERS_LIST */
+	{ "GET", "/api/v1/admin/users", api_admin_users_list,
+	  RF_AUTH | RF_ADMIN, NULL, "admin_users_list" },
+	/* ROUTE_ADMIN_USERS_PATCH */
 	{ "PATCH", "/api/v1/admin/users/{id}", api_admin_users_patch,
-	  RF_AUTH | RF_ADMIN | RF_BODY, "admin_users_patch" },
-	{ "GET", "/api/v1/admin/usage", api_admin_usage, RF_AUTH | RF_ADMIN,
-	  "admin_usage" },
+	  RF_AUTH | RF_ADMIN | RF_ID, &api_admin_users_patch_body, "admin_users_patch" },
+	/* ROUTE_ADMIN_USAGE */
+	{ "GET", "/api/v1/admin/usage", api_admin_usage,
+	  RF_AUTH | RF_ADMIN, NULL, "admin_usage" },
 };
 
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define NROUTES ROUTE__MAX
 
 const struct route *
 router_table(size_t *n)
@@ -127,7 +150,7 @@ enum route_match
 router_match(const char *method, const char *path, const struct route **route,
     char **params, size_t nparams, char *allow, size_t allowsz)
 {
-	char *scratch[REQ_MAX_PARAMS + 1] = { NULL };
+	char *scratch[ROUTE_MAX_PARAMS + 1] = { NULL };
 	size_t i, alen = 0, k;
 	bool path_known = false;
 
@@ -146,9 +169,9 @@ router_match(const char *method, const char *path, const struct route **route,
 	/* the path may exist with other methods: 405 with Allow */
 	for (i = 0; i < NROUTES; i++) {
 		if (!match_path(routes[i].pattern, path, scratch,
-		    REQ_MAX_PARAMS + 1))
+		    ROUTE_MAX_PARAMS + 1))
 			continue;
-		for (k = 0; k <= REQ_MAX_PARAMS; k++) {
+		for (k = 0; k <= ROUTE_MAX_PARAMS; k++) {
 			free(scratch[k]);
 			scratch[k] = NULL;
 		}

@@ -38,6 +38,7 @@
 #include "config.h"
 #include "credential.h"
 #include "db.h"
+#include "dispatch.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
@@ -346,7 +347,7 @@ worker_main(void)
 		keep = fcgi.keepConnection;
 		if (unix_listener)
 			fcgi.keepConnection = 1;
-		http_handle(&fcgi);
+		dispatch_request(&fcgi);
 		FCGX_Finish_r(&fcgi);
 		if (unix_listener && !keep && fcgi.ipcFd >= 0) {
 			close(fcgi.ipcFd);

@@ -30,7 +30,7 @@ fail(struct req *r, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	http_validation(r, field, msg);
+	http_fail(r, ERR_VALIDATION, field, "%s", msg);
 	return false;
 }
 

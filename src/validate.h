@@ -37,6 +37,12 @@ struct field {
 	const char *const	*choices;	/* FT_ENUM, NULL-terminated */
 };
 
+/* A body's field table, as a route names it (router.h). */
+struct fieldset {
+	const struct field	*fields;
+	size_t			 n;
+};
+
 struct fval {
 	bool		 present;
 	bool		 is_null;
