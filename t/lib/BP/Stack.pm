@@ -249,6 +249,7 @@ sub pg_createdb {
 sub make_cert {
     my ($cert, $key, %o) = @_;
     return 0 if -s $cert && -s $key;
+    make_path(dirname($cert), dirname($key));
     my ($c, $k) = ("$cert.$$", "$key.$$");
     _must('openssl req', [ 'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', $o{days} // 3650,
                            '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
