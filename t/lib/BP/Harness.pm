@@ -19,6 +19,8 @@ package BP::Harness;
 #     stderr to <tmp>/blogposter.log;
 #   - nginx from nginx/nginx.conf.in and nginx/blogposter.conf.in, with a
 #     self-signed certificate made once (cached beside the template).
+# The cluster, the certificate and nginx's configuration are made by
+# BP::Stack (t/lib/BP/Stack.pm), as for tools/dev and bench/.
 # It returns when /api/v1/health answers 200 through nginx.
 #
 # Everything is stopped and the temp dir removed when the test calls
