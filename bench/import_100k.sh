@@ -24,25 +24,17 @@ PG_BIN=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bp-import-bench-XXXXXX")
 chmod 755 "$WORK"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+STACK=$ROOT/tools/stack   # the launcher: PostgreSQL cluster
 cleanup() {
-    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate -w stop >/dev/null 2>&1 || true
+    "$STACK" pg-stop "$WORK/pg" --mode immediate >/dev/null 2>&1 || true
     if [ -n "${KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/sock" "$WORK/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$WORK/sock" "$WORK/pg"
-as_pg "$PG_BIN/initdb" -D "$WORK/pg" -A trust -U postgres -E UTF8 --no-sync >/dev/null
-cat >> "$WORK/pg/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$WORK/sock'
-port = 5432
-fsync = off
-full_page_writes = off
-EOF
-as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/sock/pg.log" -w start >/dev/null
-"$PG_BIN/psql" -X -q -h "$WORK/sock" -U postgres -d postgres -c 'CREATE DATABASE blogposter'
+"$STACK" pg-init "$WORK/pg" --sockdir "$WORK/sock" --port 5432 --no-sync \
+    --comment 'bench/import_100k.sh' --set fsync=off --set full_page_writes=off
+"$STACK" pg-start "$WORK/pg" --log "$WORK/sock/pg.log"
+"$STACK" createdb blogposter --sockdir "$WORK/sock" --port 5432
 export DATABASE_URL="host=$WORK/sock port=5432 dbname=blogposter user=postgres"
 export MIGRATIONS_DIR="$ROOT/sql/migrations"
 "$BIN" migrate >/dev/null

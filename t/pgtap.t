@@ -3,9 +3,10 @@
 #
 #   prove -v t/pgtap.t
 #
-# Creates a cluster in a temporary directory (initdb --auth=trust, as the
-# `postgres` user when run as root, since PostgreSQL refuses to run as
-# root), listening only on a Unix socket in that directory; creates a
+# Creates a cluster in a temporary directory with t/lib/BP/Stack.pm
+# (initdb --auth=trust, as the `postgres` user when run as root, since
+# PostgreSQL refuses to run as root), listening only on a Unix socket in
+# that directory, without fsync; creates a
 # database owned by an ordinary role and applies sql/migrations/*.sql in
 # order as that role, each with `psql -v ON_ERROR_STOP=1 -1 -f`, as the
 # program's migrator would (each file in its own transaction, no
@@ -15,7 +16,7 @@
 # Needs the PostgreSQL server binaries (PG_BINDIR, else
 # /usr/lib/postgresql/15/bin, else `pg_config --bindir`, else PATH) and
 # pgTAP with pg_prove (Debian: postgresql-15-pgtap).
-# Independent of t/lib on purpose.
+# Of t/lib it uses only BP::Stack (core Perl): not the HTTP harness.
 
 use strict;
 use warnings;
@@ -27,6 +28,9 @@ use File::Spec;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
+use FindBin ();
+use lib "$FindBin::RealBin/lib";
+use BP::Stack qw(pg_bindir pg_init pg_start pg_stop);
 
 my $root = abs_path(dirname(__FILE__) . '/..');
 my @migrations = sort glob("$root/sql/migrations/[0-9][0-9][0-9][0-9]_*.sql");
@@ -40,16 +44,6 @@ $ENV{PGCONNECT_TIMEOUT} = 10;
 
 my $as_root = $> == 0;
 
-sub find_bindir {
-    return $ENV{PG_BINDIR} if $ENV{PG_BINDIR};
-    return '/usr/lib/postgresql/15/bin' if -x '/usr/lib/postgresql/15/bin/initdb';
-    my $b = `pg_config --bindir 2>/dev/null`;
-    chomp $b if defined $b;
-    return $b if $b && -x "$b/initdb";
-    for my $d (File::Spec->path) { return $d if -x "$d/initdb" }
-    return;
-}
-
 sub which {
     my ($prog) = @_;
     for my $d (File::Spec->path) { return "$d/$prog" if -x "$d/$prog" }
@@ -57,11 +51,9 @@ sub which {
 }
 
 # Runs a command (list form, no shell) with stdout and stderr merged.
-# Returns (exit status as in $?, output). With as_postgres, runs it as the
-# postgres user when we are root.
+# Returns (exit status as in $?, output).
 sub run {
     my ($opts, @cmd) = @_;
-    @cmd = ('runuser', '-u', 'postgres', '--', @cmd) if $opts->{as_postgres} && $as_root;
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
         open(STDERR, '>&', \*STDOUT) or die "dup: $!";
@@ -76,7 +68,7 @@ sub run {
 
 # Preconditions: fail (not skip) when something is missing, so a machine
 # without pgTAP cannot pass silently.
-my $bindir = find_bindir();
+my $bindir = eval { pg_bindir() };
 my $pg_prove = which('pg_prove');
 my @missing;
 push @missing, 'PostgreSQL server binaries (initdb, pg_ctl): set PG_BINDIR' unless $bindir && -x "$bindir/pg_ctl";
@@ -112,14 +104,9 @@ my $started = 0;
 
 sub stop_cluster {
     return unless defined $dir && -d $dir;
-    if ($started && -e "$data/postmaster.pid") {
-        my ($rc, $out) = run({ as_postgres => 1 }, "$bindir/pg_ctl", '-D', $data, '-m', 'immediate', '-w', '-t', '30', 'stop');
-        if ($rc != 0 && open(my $pf, '<', "$data/postmaster.pid")) {
-            # pg_ctl could not stop it: signal the postmaster we started.
-            my $pid = <$pf>;
-            chomp $pid if defined $pid;
-            kill 'QUIT', $pid if $pid && $pid =~ /^\d+$/;
-        }
+    if ($started) {
+        # When pg_ctl cannot stop it, pg_stop signals the postmaster.
+        pg_stop($data, bindir => $bindir, mode => 'immediate', timeout => 30);
         $started = 0;
     }
     remove_tree($dir);
@@ -141,10 +128,7 @@ sub stop_here {
     exit 1;
 }
 
-if ($as_root) {
-    my ($uid, $gid) = (getpwnam('postgres'))[2, 3];
-    chown $uid, $gid, $dir or die "chown $dir: $!";
-}
+BP::Stack::chown_pg($dir);
 
 # A free port. The server listens on no TCP address at all
 # (listen_addresses=''): the port only names its socket file in $dir.
@@ -156,27 +140,23 @@ my $port = do {
     $p;
 };
 
-my ($rc, $out) = run({ as_postgres => 1 }, "$bindir/initdb", '-D', $data, '-U', 'postgres',
-    '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync');
-is($rc, 0, 'initdb') or stop_here("initdb failed:\n$out");
+my $ok = eval {
+    pg_init($data, bindir => $bindir, locale => 'C', no_sync => 1, sockdir => $dir, port => $port,
+            comment => 't/pgtap.t', settings => [ fsync => 'off', synchronous_commit => 'off', full_page_writes => 'off' ]);
+    1;
+};
+ok($ok, 'initdb') or stop_here($@);
 
 $started = 1;    # from here on, a postmaster may be up: stop it at the end
-($rc, $out) = run({ as_postgres => 1 }, "$bindir/pg_ctl", '-D', $data, '-l', "$dir/server.log",
-    '-w', '-t', '60', '-o',
-    "-c listen_addresses='' -k '$dir' -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-    'start');
-if (!is($rc, 0, 'the cluster starts')) {
-    my $log = '';
-    if (open(my $lf, '<', "$dir/server.log")) { local $/; $log = <$lf> // '' }
-    stop_here("cannot start PostgreSQL:\n$out\n$log");
-}
+$ok = eval { pg_start($data, bindir => $bindir, log => "$dir/server.log"); 1 };
+ok($ok, 'the cluster starts') or stop_here("cannot start PostgreSQL:\n$@");
 
 my @conn = ('-h', $dir, '-p', $port);
 my @psql = ($psql, '-X', '-q', '-v', 'ON_ERROR_STOP=1', @conn);
 
 # The schema is applied by an ordinary role owning the database, as it
 # would be on a managed server: the migrations must not need a superuser.
-($rc, $out) = run({}, @psql, '-U', 'postgres', '-d', 'postgres',
+my ($rc, $out) = run({}, @psql, '-U', 'postgres', '-d', 'postgres',
     '-c', 'CREATE ROLE bp_owner LOGIN',
     '-c', 'CREATE DATABASE bp_pgtap OWNER bp_owner');
 is($rc, 0, 'an ordinary role and its database') or stop_here($out);

@@ -19,6 +19,8 @@ package BP::Harness;
 #     stderr to <tmp>/blogposter.log;
 #   - nginx from nginx/nginx.conf.in and nginx/blogposter.conf.in, with a
 #     self-signed certificate made once (cached beside the template).
+# The cluster, the certificate and nginx's configuration are made by
+# BP::Stack (t/lib/BP/Stack.pm), as for tools/dev and bench/.
 # It returns when /api/v1/health answers 200 through nginx.
 #
 # Everything is stopped and the temp dir removed when the test calls
@@ -63,13 +65,15 @@ use Test::Mojo;
 use Test::More ();
 use Test2::API qw(test2_add_callback_testing_done test2_is_testing_done);
 
+use BP::Stack ();
+
 our $VERSION = '1';
 
 # A fixed 40-byte key: tests may sign their own tokens with it.
 use constant SECRET_KEY => 'blogposter-test-secret-key-0123456789abc';
 
 # Bump to rebuild cached template clusters when the recipe below changes.
-use constant TEMPLATE_RECIPE => 3;
+use constant TEMPLATE_RECIPE => 4;
 
 my $REPO = abs_path(File::Spec->catdir(dirname(__FILE__), '..', '..', '..'));
 
@@ -485,36 +489,16 @@ sub _setup_dirs {
 
 sub _find_pg {
     my $self = shift;
-    my $dir  = $ENV{PG_BINDIR};
-    unless ($dir) {
-        my @c = grep { -x "$_/initdb" } (sort { ($b =~ /(\d+)/)[0] <=> ($a =~ /(\d+)/)[0] } glob '/usr/lib/postgresql/*/bin');
-        ($dir) = grep { m{/15/} } @c;
-        $dir //= $c[0];
-    }
-    unless ($dir) {
-        for my $p (split /:/, $ENV{PATH} // '') { if (-x "$p/initdb") { $dir = $p; last } }
-    }
-    die "PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql-15 or set PG_BINDIR\n"
-        unless $dir && -x "$dir/pg_ctl";
+    my $dir  = BP::Stack::pg_bindir();
     $self->{pg_bin} = $dir;
     my $v = `$dir/pg_ctl --version` // '';
     ($self->{pg_major}) = $v =~ /\(PostgreSQL\)\s+(\d+)/;
     die "cannot tell the version of $dir/pg_ctl: $v\n" unless $self->{pg_major};
 }
 
-sub _is_root { $> == 0 }
-
-# Commands run as the cluster's owner: postgres when root, else ourselves.
-sub _as_pg {
-    my ($self, @cmd) = @_;
-    return _is_root() ? ('runuser', '-u', 'postgres', '--', @cmd) : @cmd;
-}
-
 sub _chown_pg {
     my ($self, @paths) = @_;
-    return unless _is_root();
-    my (undef, undef, $uid, $gid) = getpwnam('postgres') or die "no postgres user: install postgresql-15\n";
-    chown $uid, $gid, @paths or die "chown @paths: $!";
+    BP::Stack::chown_pg(@paths);
 }
 
 # The template cluster and the certificate, made once and shared by all the
@@ -530,17 +514,7 @@ sub _ensure_cache {
 
     open my $lock, '>>', "$cache/.lock" or die "open $cache/.lock: $!";
     flock $lock, LOCK_EX or die "flock: $!";
-    unless (-s $self->{cert} && -s $self->{key}) {
-        my ($c, $k) = ("$self->{cert}.$$", "$self->{key}.$$");
-        my $st = _run(cmd => [ 'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650',
-                               '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-                               '-keyout', $k, '-out', $c ],
-                      out => "$cache/openssl.log");
-        die "openssl req failed:\n" . (_slurp("$cache/openssl.log") // '') if $st;
-        chmod 0600, $k;
-        rename $k, $self->{key} or die "rename: $!";
-        rename $c, $self->{cert} or die "rename: $!";
-    }
+    BP::Stack::make_cert($self->{cert}, $self->{key});
     $self->_make_template($tpl) unless -f "$tpl.ok";
     close $lock;
 }
@@ -553,42 +527,27 @@ sub _make_template {
     chmod 0755, $stage;
     $self->_chown_pg($stage);
     my $log = "$stage/initdb.log";
-    my $locale = (grep { /^C\.utf-?8$/i } split /\n/, (`locale -a 2>/dev/null` // '')) ? 'C.UTF-8' : 'C';
-    my $st = _run(cmd => [ $self->_as_pg("$bin/initdb", '-D', "$stage/data", '-A', 'trust', '-U', 'postgres',
-                                        '-E', 'UTF8', "--locale=$locale", '--no-sync') ],
-                  out => $log, cwd => '/');
-    die "initdb failed:\n" . (_slurp($log) // '') if $st;
-    _append("$stage/data/postgresql.conf", <<'EOF');
-
-# blogposter test cluster (t/lib/BP/Harness.pm)
-listen_addresses = ''
-# Fast, and still crash-safe as long as the machine does not crash: a
-# commit is written to the OS before it returns (synchronous_commit stays
-# on), so restart_pg('immediate') loses no committed transaction.
-fsync = off
-full_page_writes = off
-shared_buffers = 32MB
-max_connections = 100
-log_min_messages = warning
-log_line_prefix = '%m [%p] %d '
-EOF
+    # fsync off: fast, and still crash-safe as long as the machine does not
+    # crash: a commit is written to the OS before it returns
+    # (synchronous_commit stays on), so restart_pg('immediate') loses no
+    # committed transaction.
+    BP::Stack::pg_init("$stage/data", bindir => $bin, locale => BP::Stack::utf8_locale(), no_sync => 1,
+        log => $log, comment => 'blogposter test cluster (t/lib/BP/Harness.pm)',
+        settings => [ fsync => 'off', full_page_writes => 'off', shared_buffers => '32MB', max_connections => 100,
+                      log_min_messages => 'warning', log_line_prefix => '%m [%p] %d ' ]);
     my $port = _free_port();
-    my $o    = "-c port=$port -c unix_socket_directories=$stage";
-    $st = _run(cmd => [ $self->_as_pg("$bin/pg_ctl", '-D', "$stage/data", '-o', $o, '-l', "$stage/pg.log", '-w', '-t', '60', 'start') ],
-               out => $log, cwd => '/');
-    die "template cluster did not start:\n" . (_slurp($log) // '') . (_slurp("$stage/pg.log") // '') if $st;
-    my $cst = _run(cmd => [ "$bin/psql", '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $stage, '-p', $port, '-U', 'postgres',
-                            '-d', 'postgres', '-c', 'CREATE DATABASE blogposter' ],
-                   out => $log, cwd => '/');
-    $st = _run(cmd => [ $self->_as_pg("$bin/pg_ctl", '-D', "$stage/data", '-m', 'fast', '-w', '-t', '60', 'stop') ],
-               out => $log, cwd => '/');
-    die "CREATE DATABASE blogposter failed:\n" . (_slurp($log) // '') if $cst;
-    die "template cluster did not stop:\n" . (_slurp($log) // '') if $st;
+    BP::Stack::pg_start("$stage/data", bindir => $bin, log => "$stage/pg.log", port => $port, sockdir => $stage,
+                        ctl_log => $log);
+    my $ok = eval { BP::Stack::pg_createdb('blogposter', bindir => $bin, sockdir => $stage, port => $port, log => $log); 1 };
+    my $err = $@;
+    my ($stopped, $out) = BP::Stack::pg_stop("$stage/data", bindir => $bin, mode => 'fast', ctl_log => $log);
+    die $err unless $ok;
+    die "template cluster did not stop:\n$out" unless $stopped;
     unlink "$stage/data/postmaster.opts";
     my $new = "$tpl.new.$$";
     remove_tree($new, $tpl);
     unlink "$tpl.ok";
-    $st = _run(cmd => [ 'cp', '-a', "$stage/data", $new ], out => $log);
+    my $st = _run(cmd => [ 'cp', '-a', "$stage/data", $new ], out => $log);
     die "cp template failed:\n" . (_slurp($log) // '') if $st;
     rename $new, $tpl or die "rename $new: $!";
     _touch("$tpl.ok");
@@ -606,18 +565,15 @@ sub _init_pg {
     my $st = _run(cmd => [ 'cp', '-a', $self->{pg_template}, $self->{pg_data} ], out => "$self->{tmp}/cp.log");
     die "cp -a $self->{pg_template} failed: " . (_slurp("$self->{tmp}/cp.log") // '') if $st;
     $self->{pg_port} = _free_port();
-    _append("$self->{pg_data}/postgresql.conf",
-        "\n# this test file\nport = $self->{pg_port}\nunix_socket_directories = '$self->{pg_sockdir}'\n");
+    BP::Stack::pg_conf($self->{pg_data}, comment => 'this test file', port => $self->{pg_port},
+                       sockdir => $self->{pg_sockdir});
 }
 
 # Starts the cluster (pg_ctl -w); dies with the server log on failure.
 sub start_pg {
     my $self = shift;
-    my $log  = "$self->{tmp}/pg_ctl.log";
-    my $st   = _run(cmd => [ $self->_as_pg("$self->{pg_bin}/pg_ctl", '-D', $self->{pg_data}, '-l', $self->{pg_logfile},
-                                          '-w', '-t', '60', 'start') ],
-                    out => $log, cwd => '/');
-    die "PostgreSQL did not start:\n" . (_slurp($log) // '') . $self->_tail($self->{pg_logfile}, 20) if $st;
+    BP::Stack::pg_start($self->{pg_data}, bindir => $self->{pg_bin}, log => $self->{pg_logfile},
+                        ctl_log => "$self->{tmp}/pg_ctl.log");
     $self->{pg_running} = 1;
     return $self;
 }
@@ -625,17 +581,11 @@ sub start_pg {
 # Stops the cluster: mode 'fast' (default), 'smart' or 'immediate'.
 sub stop_pg {
     my ($self, $mode) = @_;
-    $mode //= 'fast';
     $self->_disconnect;
     return $self unless $self->{pg_running} || -f "$self->{pg_data}/postmaster.pid";
-    my $log = "$self->{tmp}/pg_ctl.log";
-    my $st  = _run(cmd => [ $self->_as_pg("$self->{pg_bin}/pg_ctl", '-D', $self->{pg_data}, '-m', $mode, '-w', '-t', '60', 'stop') ],
-                   out => $log, cwd => '/');
-    if ($st && -f "$self->{pg_data}/postmaster.pid") {
-        my ($pid) = (_slurp("$self->{pg_data}/postmaster.pid") // '') =~ /^(\d+)/;
-        kill 'QUIT', $pid if $pid;
-        die "PostgreSQL did not stop:\n" . (_slurp($log) // '') unless $self->{tearing_down};
-    }
+    my ($stopped, $out) = BP::Stack::pg_stop($self->{pg_data}, bindir => $self->{pg_bin}, mode => $mode // 'fast',
+                                             ctl_log => "$self->{tmp}/pg_ctl.log");
+    die "PostgreSQL did not stop:\n$out" unless $stopped || $self->{tearing_down};
     $self->{pg_running} = 0;
     return $self;
 }
@@ -660,42 +610,19 @@ sub pg_pid {
 # Generates nginx's configuration from the two templates; returns the path
 # of the main file.
 sub _write_nginx_conf {
-    my $self   = shift;
-    my $prefix = $self->{nginx_prefix};
-    make_path(map { "$prefix/$_" } qw(conf logs tmp));
-    require File::Copy;
-    File::Copy::copy('/etc/nginx/fastcgi_params', "$prefix/conf/fastcgi_params")
-        or die "cannot copy /etc/nginx/fastcgi_params (install nginx): $!";
-    my $max_body = $self->{opt}{max_body} // $self->{opt}{env}{MAX_BODY_BYTES} // 1048576;
-    my %v = (
-        BIND             => '127.0.0.1',
+    my $self = shift;
+    return BP::Stack::nginx_conf($self->{nginx_prefix},
         HTTPS_PORT       => $self->{https_port},
         HTTP_PORT        => $self->{http_port},
         SOCKET           => $self->{socket},
-        WEBROOT          => "$REPO/nginx/www",
-        OPENAPI          => "$REPO/nginx/openapi.yaml",
         CERT             => $self->{cert},
         KEY              => $self->{key},
-        MAX_BODY         => $max_body + 65536,
+        MAX_BODY_BYTES   => $self->{opt}{max_body} // $self->{opt}{env}{MAX_BODY_BYTES},
         AUTH_RATE        => '1000r/s',
         AUTH_BURST       => 1000,
         KEEP_CONN        => ($ENV{BP_FASTCGI_KEEP_CONN} // 'off'),
-        USER_LINE        => (_is_root() ? 'user root;' : '# (not root: no user directive)'),
-        PREFIX           => $prefix,
         WORKER_PROCESSES => 1,
-        SITE_CONF        => "$prefix/conf/blogposter.conf",
     );
-    for (['blogposter.conf.in', 'blogposter.conf'], ['nginx.conf.in', 'nginx.conf']) {
-        my ($in, $out) = @$_;
-        my $text = _slurp("$REPO/nginx/$in") // die "missing $REPO/nginx/$in\n";
-        $text =~ s/\@([A-Z_]+)\@/exists $v{$1} ? $v{$1} : "\@$1\@"/ge;
-        for my $line (split /\n/, $text) {
-            next if $line =~ /^\s*#/;
-            die "nginx/$in: unknown placeholder in: $line\n" if $line =~ /\@[A-Z_]+\@/;
-        }
-        _spew("$prefix/conf/$out", $text);
-    }
-    return "$prefix/conf/nginx.conf";
 }
 
 sub _start_nginx {
