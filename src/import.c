@@ -25,7 +25,11 @@
  * Killed at any point, the transaction is rolled back by the server:
  * nothing or everything.  Run again, files whose id is in the database
  * are "already present" and left alone; files without an id get one made
- * from their path (legacy_path_id), so they too are recognised.
+ * from the owner and their path (legacy_path_id), so they too are
+ * recognised, and the same file names in another owner's folder get other
+ * ids.  A file without an id whose id by the first releases' rule
+ * (legacy_path_id_v1: the path alone) is the owner's is "already present"
+ * too: installations that imported with that rule import nothing twice.
  * --dry-run does pass 1, the database checks and the slugs in a READ ONLY
  * transaction and prints the same summary; it does not read the files a
  * second time.
@@ -224,6 +228,7 @@ struct afile {
 	char		*slug;		/* the slug it gets (new articles) */
 	int64_t		 created_us;
 	char		 id[37];	/* "" when unreadable */
+	char		 old_id[37];	/* no id in the file: its v1 id; else "" */
 	bool		 explicit_slug, bad, present;
 };
 
@@ -231,7 +236,9 @@ struct afile {
 struct pfile {
 	char			*name;	/* in DATA_DIR/pipelines */
 	char			 id[37];
-	char			 article_id[37];
+	char			 old_id[37];	/* as in struct afile */
+	char			 article_id[37];	/* as in the file */
+	char			 article_ref[37];	/* the row it points at */
 	enum legacy_run_status	 status;
 	int			 month;	/* of completed_at, yyyymm */
 	int64_t			 cost;	/* total_cost in 1/10000 */
@@ -480,7 +487,8 @@ check_article_file(struct import *im, struct afile *f)
 		memcpy(f->id, a.id, sizeof(f->id));
 	else {
 		snprintf(rel, sizeof(rel), "articles/%s", f->name);
-		legacy_path_id(rel, f->id);
+		legacy_path_id(im->owner, rel, f->id);
+		legacy_path_id_v1(rel, f->old_id);
 	}
 	f->explicit_slug = a.slug != NULL;
 	if (a.slug == NULL) {
@@ -517,7 +525,8 @@ check_pipeline_file(struct import *im, struct pfile *f)
 		memcpy(f->id, p.id, sizeof(f->id));
 	else {
 		snprintf(rel, sizeof(rel), "pipelines/%s", f->name);
-		legacy_path_id(rel, f->id);
+		legacy_path_id(im->owner, rel, f->id);
+		legacy_path_id_v1(rel, f->old_id);
 	}
 	memcpy(f->article_id, p.article_id, sizeof(f->article_id));
 	f->article_ok = p.article_id[0] == '\0';
@@ -564,10 +573,9 @@ cmp_created(const void *x, const void *y)
 
 /*
  * Duplicate ids within the import: the later file (by name) is the bad
- * one, and the message names the earlier.  Returns the article indexes
- * sorted by id (for the lookups of the runs' article_id).
+ * one, and the message names the earlier.
  */
-static size_t *
+static void
 check_duplicates(struct import *im)
 {
 	size_t *ai = xcalloc(im->na, sizeof(*ai));
@@ -617,28 +625,8 @@ check_duplicates(struct import *im)
 		bad_file(im, "pipelines", f->name, "duplicate id %s (also in %s)",
 		    f->id, other);
 	}
+	free(ai);
 	free(pi);
-	return ai;
-}
-
-/* Is id the id of an article file of this import? (ai: sorted by id) */
-static bool
-import_has_article(const struct import *im, const size_t *ai, const char *id)
-{
-	size_t lo = 0, hi = im->na;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(im->a[ai[mid]].id, id);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
 }
 
 /* ---------------------------------------------------------------- database checks */
@@ -683,38 +671,83 @@ id_array(struct buf *b, const char *const *ids, size_t n)
 	buf_addc(b, '}');
 }
 
+/*
+ * Where one file stands against the rows found for its id (and its v1
+ * id): 'p' the owner's row (present; *id becomes the row's id), 'o'
+ * another user's, 'n' an article without an owner, 0 none.
+ */
+static int
+id_standing(struct found *f, char id[37], const char *old_id,
+    const char **which)
+{
+	*which = id;
+	if (smap_get(&f->rows, id) >= 0)
+		return 'p';
+	if (old_id[0] != '\0' && smap_get(&f->rows, old_id) >= 0) {
+		memcpy(id, old_id, 37);
+		return 'p';
+	}
+	if (smap_get(&f->other, id) >= 0)
+		return 'o';
+	if (smap_get(&f->orphan, id) >= 0)
+		return 'n';
+	/*
+	 * another user's row with the v1 id is that user's file of the same
+	 * name: no concern of this import; an article without an owner is
+	 * refused as before, it may be this very file
+	 */
+	if (old_id[0] != '\0' && smap_get(&f->orphan, old_id) >= 0) {
+		*which = old_id;
+		return 'n';
+	}
+	return 0;
+}
+
 static bool
-db_checks(struct import *im, const size_t *ai)
+db_checks(struct import *im)
 {
 	struct found fa = { im, { 0 }, { 0 }, { 0 } };
 	struct found fp = { im, { 0 }, { 0 }, { 0 } };
 	struct found fr = { im, { 0 }, { 0 }, { 0 } };
-	const char **ids;
+	struct smap files = { 0 };	/* article id or v1 id -> file index */
+	const char **ids, *which;
 	struct buf arr;
 	size_t i, n = im->na > im->np ? im->na : im->np;
 	bool ok = false;
 
 	buf_init(&arr);
-	ids = xcalloc(n ? n : 1, sizeof(*ids));
-	for (i = 0; i < im->na; i++)
-		ids[i] = im->a[i].id;
-	id_array(&arr, ids, im->na);
+	ids = xcalloc(n ? 2 * n : 1, sizeof(*ids));
+	for (i = 0; i < im->na; i++) {
+		ids[2 * i] = im->a[i].id;
+		ids[2 * i + 1] = im->a[i].old_id;
+	}
+	id_array(&arr, ids, 2 * im->na);
 	if (repo_import_existing(im->c, IMPORT_ARTICLES, arr.data, found_row,
 	    &fa) != DB_OK)
 		goto out;
-	for (i = 0; i < im->np; i++)
-		ids[i] = im->p[i].id;
-	id_array(&arr, ids, im->np);
+	for (i = 0; i < im->np; i++) {
+		ids[2 * i] = im->p[i].id;
+		ids[2 * i + 1] = im->p[i].old_id;
+	}
+	id_array(&arr, ids, 2 * im->np);
 	if (repo_import_existing(im->c, IMPORT_PIPELINES, arr.data, found_row,
 	    &fp) != DB_OK)
 		goto out;
+	/* a run's article_id may be any file's id, or the v1 id of a file without one */
+	for (i = 0; i < im->na; i++)
+		if (im->a[i].id[0] != '\0' && smap_get(&files, im->a[i].id) < 0)
+			smap_put(&files, im->a[i].id, (long)i);
+	for (i = 0; i < im->na; i++)
+		if (im->a[i].old_id[0] != '\0' &&
+		    smap_get(&files, im->a[i].old_id) < 0)
+			smap_put(&files, im->a[i].old_id, (long)i);
 	/* the runs' articles that are not files of this import */
 	for (i = 0; i < im->np; i++) {
 		struct pfile *p = &im->p[i];
 
 		ids[i] = "";
 		if (!p->bad && p->article_id[0] != '\0' &&
-		    !import_has_article(im, ai, p->article_id))
+		    smap_get(&files, p->article_id) < 0)
 			ids[i] = p->article_id;
 		else if (!p->bad)
 			p->article_ok = true;
@@ -729,35 +762,49 @@ db_checks(struct import *im, const size_t *ai)
 
 		if (f->bad || f->id[0] == '\0')
 			continue;
-		if (smap_get(&fa.rows, f->id) >= 0) {
+		switch (id_standing(&fa, f->id, f->old_id, &which)) {
+		case 'p':
 			f->present = true;
 			im->a_present++;
-		} else if (smap_get(&fa.other, f->id) >= 0) {
+			break;
+		case 'o':
 			f->bad = true;
 			bad_file(im, "articles", f->name, "id %s is already the "
-			    "id of another user's article", f->id);
-		} else if (smap_get(&fa.orphan, f->id) >= 0) {
+			    "id of another user's article", which);
+			break;
+		case 'n':
 			f->bad = true;
 			bad_file(im, "articles", f->name, "id %s is already the "
 			    "id of an article without an owner (give it one "
-			    "with assign-orphans first)", f->id);
+			    "with assign-orphans first)", which);
+			break;
 		}
 	}
 	for (i = 0; i < im->np; i++) {
 		struct pfile *p = &im->p[i];
+		long k;
 
 		if (p->bad)
 			continue;
-		if (smap_get(&fp.rows, p->id) >= 0) {
+		switch (id_standing(&fp, p->id, p->old_id, &which)) {
+		case 'p':
 			p->present = true;
 			im->p_present++;
 			continue;
-		} else if (smap_get(&fp.other, p->id) >= 0) {
+		case 'o':
 			p->bad = true;
 			bad_file(im, "pipelines", p->name, "id %s is already the "
-			    "id of another user's pipeline", p->id);
+			    "id of another user's pipeline", which);
 			continue;
 		}
+		if (p->article_id[0] == '\0')
+			continue;
+		if ((k = smap_get(&files, p->article_id)) >= 0) {
+			/* the file's id as the article has it (a v1 id kept) */
+			memcpy(p->article_ref, im->a[k].id, sizeof(p->article_ref));
+			continue;
+		}
+		memcpy(p->article_ref, p->article_id, sizeof(p->article_ref));
 		if (!p->article_ok && smap_get(&fr.rows, p->article_id) < 0) {
 			p->bad = true;
 			bad_file(im, "pipelines", p->name, "article_id %s matches "
@@ -770,6 +817,7 @@ db_checks(struct import *im, const size_t *ai)
 out:
 	free(ids);
 	buf_free(&arr);
+	smap_free(&files);
 	smap_free(&fa.rows);
 	smap_free(&fa.other);
 	smap_free(&fa.orphan);
@@ -890,7 +938,7 @@ copy_articles(struct import *im, bool pgvector, size_t nnew)
 			memcpy(id, a.id, sizeof(id));
 		else {
 			snprintf(rel, sizeof(rel), "articles/%s", f->name);
-			legacy_path_id(rel, id);
+			legacy_path_id(im->owner, rel, id);
 		}
 		if (strcmp(id, f->id) != 0 || strcmp(a.slug != NULL ? a.slug :
 		    base, f->want) != 0 || (a.has_created &&
@@ -989,7 +1037,7 @@ copy_pipelines(struct import *im, size_t nnew)
 			memcpy(id, p.id, sizeof(id));
 		else {
 			snprintf(rel, sizeof(rel), "pipelines/%s", f->name);
-			legacy_path_id(rel, id);
+			legacy_path_id(im->owner, rel, id);
 		}
 		if (strcmp(id, f->id) != 0 ||
 		    strcmp(p.article_id, f->article_id) != 0 ||
@@ -1005,7 +1053,8 @@ copy_pipelines(struct import *im, size_t nnew)
 			isotime_format_pg(p.completed_us, completed);
 		v[IP_ID] = f->id;
 		v[IP_USER_ID] = im->owner;
-		v[IP_ARTICLE_ID] = p.article_id[0] != '\0' ? p.article_id : NULL;
+		v[IP_ARTICLE_ID] = f->article_ref[0] != '\0' ? f->article_ref :
+		    NULL;
 		v[IP_STATUS] = legacy_run_status_name(p.status);
 		v[IP_ESTIMATED_COST] = p.estimated_cost;
 		v[IP_TOTAL_COST] = p.total_cost;
@@ -1237,7 +1286,7 @@ cmd_import_json(int argc, char **argv)
 	const char *arg_email = NULL;
 	char email[USER_EMAIL_MAX];
 	char **names = NULL, *dir;
-	size_t *ai = NULL, i, nnames = 0, a_new = 0, p_new = 0;
+	size_t i, nnames = 0, a_new = 0, p_new = 0;
 	bool pgvector = false, in_tx = false;
 	int rc = 1;
 
@@ -1303,13 +1352,13 @@ cmd_import_json(int argc, char **argv)
 		check_pipeline_file(&im, &im.p[i]);
 		progress("pass 1: pipelines", i, im.np);
 	}
-	ai = check_duplicates(&im);
+	check_duplicates(&im);
 
 	/* the checks that need the database, in the import's transaction */
 	if (repo_import_begin(im.c, im.owner, im.dry) != DB_OK)
 		goto db_error;
 	in_tx = true;
-	if (!db_checks(&im, ai))
+	if (!db_checks(&im))
 		goto db_error;
 	if (im.nbad > 0) {
 		fprintf(stderr, "blogposter import-json: %zu bad file%s: nothing "
@@ -1362,7 +1411,6 @@ db_error:
 out:
 	if (in_tx)
 		repo_import_rollback(im.c);
-	free(ai);
 	free(dir);
 	import_free(&im);
 	fflush(stdout);

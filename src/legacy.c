@@ -116,28 +116,48 @@ md5_add(struct md5 *m, const void *p, size_t n)
 }
 
 static void
+md5_end(struct md5 *m, unsigned char out[16])
+{
+	uint64_t bits = m->len * 8;
+	unsigned char pad = 0x80, zero = 0, len[8];
+	int i;
+
+	md5_add(m, &pad, 1);
+	while (m->n != 56)
+		md5_add(m, &zero, 1);
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)(bits >> (8 * i));
+	md5_add(m, len, 8);
+	for (i = 0; i < 16; i++)
+		out[i] = (unsigned char)(m->h[i / 4] >> (8 * (i % 4)));
+}
+
+static void
 md5(const void *p, size_t n, unsigned char out[16])
 {
 	struct md5 m = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 },
 	    0, { 0 }, 0 };
-	uint64_t bits;
-	unsigned char pad = 0x80, zero = 0, len[8];
-	int i;
 
 	md5_add(&m, p, n);
-	bits = m.len * 8;
-	md5_add(&m, &pad, 1);
-	while (m.n != 56)
-		md5_add(&m, &zero, 1);
-	for (i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (8 * i));
-	md5_add(&m, len, 8);
-	for (i = 0; i < 16; i++)
-		out[i] = (unsigned char)(m.h[i / 4] >> (8 * (i % 4)));
+	md5_end(&m, out);
 }
 
 void
-legacy_path_id(const char *relpath, char out[37])
+legacy_path_id(const char *owner, const char *relpath, char out[37])
+{
+	struct md5 m = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 },
+	    0, { 0 }, 0 };
+	unsigned char d[16];
+
+	md5_add(&m, owner, strlen(owner));
+	md5_add(&m, ":", 1);
+	md5_add(&m, relpath, strlen(relpath));
+	md5_end(&m, d);
+	uuid_format(d, out);
+}
+
+void
+legacy_path_id_v1(const char *relpath, char out[37])
 {
 	unsigned char d[16];
 
