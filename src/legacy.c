@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "digest.h"
 #include "http.h"
 #include "isotime.h"
 #include "legacy.h"
@@ -23,145 +24,27 @@
 #include "util.h"
 #include "validate.h"
 
-/* ---------------------------------------------------------------- MD5 */
-
-/* RFC 1321, for legacy_path_id: a name, not a security measure. */
-struct md5 {
-	uint32_t	 h[4];
-	uint64_t	 len;
-	unsigned char	 blk[64];
-	size_t		 n;
-};
-
-static const uint32_t md5_k[64] = {
-	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a,
-	0xa8304613, 0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be,
-	0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340,
-	0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-	0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8,
-	0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c,
-	0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
-	0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-	0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92,
-	0xffeff47d, 0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1,
-	0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
-};
-
-static const unsigned char md5_r[64] = {
-	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-	5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-	4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-};
-
-static void
-md5_block(struct md5 *m)
-{
-	uint32_t w[16], a = m->h[0], b = m->h[1], c = m->h[2], d = m->h[3];
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)m->blk[i * 4] |
-		    (uint32_t)m->blk[i * 4 + 1] << 8 |
-		    (uint32_t)m->blk[i * 4 + 2] << 16 |
-		    (uint32_t)m->blk[i * 4 + 3] << 24;
-	for (i = 0; i < 64; i++) {
-		uint32_t f, t;
-		int g;
-
-		if (i < 16) {
-			f = (b & c) | (~b & d);
-			g = i;
-		} else if (i < 32) {
-			f = (d & b) | (~d & c);
-			g = (5 * i + 1) % 16;
-		} else if (i < 48) {
-			f = b ^ c ^ d;
-			g = (3 * i + 5) % 16;
-		} else {
-			f = c ^ (b | ~d);
-			g = (7 * i) % 16;
-		}
-		t = d;
-		d = c;
-		c = b;
-		f += a + md5_k[i] + w[g];
-		b += (f << md5_r[i]) | (f >> (32 - md5_r[i]));
-		a = t;
-	}
-	m->h[0] += a;
-	m->h[1] += b;
-	m->h[2] += c;
-	m->h[3] += d;
-}
-
-static void
-md5_add(struct md5 *m, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	m->len += n;
-	while (n > 0) {
-		size_t k = 64 - m->n < n ? 64 - m->n : n;
-
-		memcpy(m->blk + m->n, s, k);
-		m->n += k;
-		s += k;
-		n -= k;
-		if (m->n == 64) {
-			md5_block(m);
-			m->n = 0;
-		}
-	}
-}
-
-static void
-md5_end(struct md5 *m, unsigned char out[16])
-{
-	uint64_t bits = m->len * 8;
-	unsigned char pad = 0x80, zero = 0, len[8];
-	int i;
-
-	md5_add(m, &pad, 1);
-	while (m->n != 56)
-		md5_add(m, &zero, 1);
-	for (i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (8 * i));
-	md5_add(m, len, 8);
-	for (i = 0; i < 16; i++)
-		out[i] = (unsigned char)(m->h[i / 4] >> (8 * (i % 4)));
-}
-
-static void
-md5(const void *p, size_t n, unsigned char out[16])
-{
-	struct md5 m = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 },
-	    0, { 0 }, 0 };
-
-	md5_add(&m, p, n);
-	md5_end(&m, out);
-}
+/* ---------------------------------------------------------------- ids */
 
 void
 legacy_path_id(const char *owner, const char *relpath, char out[37])
 {
-	struct md5 m = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 },
-	    0, { 0 }, 0 };
-	unsigned char d[16];
+	unsigned char d[MD5_LEN];
+	struct buf b;
 
-	md5_add(&m, owner, strlen(owner));
-	md5_add(&m, ":", 1);
-	md5_add(&m, relpath, strlen(relpath));
-	md5_end(&m, d);
+	buf_init(&b);
+	buf_printf(&b, "%s:%s", owner, relpath);
+	digest_md5(b.data, b.len, d);
+	buf_free(&b);
 	uuid_format(d, out);
 }
 
 void
 legacy_path_id_v1(const char *relpath, char out[37])
 {
-	unsigned char d[16];
+	unsigned char d[MD5_LEN];
 
-	md5(relpath, strlen(relpath), d);
+	digest_md5(relpath, strlen(relpath), d);
 	uuid_format(d, out);
 }
 
