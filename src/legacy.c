@@ -2,7 +2,10 @@
  * legacy.c - parsing and checking the legacy JSON files (see legacy.h).
  *
  * The field rules are the API's (api_articles.c's field table,
- * api_pipelines.c, validate.c); where a legacy file needs more tolerance
+ * api_pipelines.c, validate.c); where validate.c has a rule as a function
+ * of a value (validate_slug, validate_number, validate_money,
+ * validate_embedding, validate_is_http_url), it is called here, so that
+ * the two cannot drift apart.  Where a legacy file needs more tolerance
  * than a request body gets, the difference is said at the field.
  */
 #include "autoconf.h"
@@ -188,29 +191,20 @@ get_time(json_object *root, const char *name, bool *has, int64_t *us,
 	return true;
 }
 
-/* Money: a number or a string, plain decimal (validate.c's FT_MONEY). */
+/* Money: a number or a string, plain decimal (validate_money, the API's). */
 static bool
 get_money(json_object *root, const char *name, bool *has,
     char out[MONEY_MAX], char *reason, size_t rsz)
 {
 	json_object *v = member(root, name);
-	enum json_type t;
-	const char *s;
+	char why[VALIDATE_REASON_MAX];
 
 	*has = false;
 	memcpy(out, "0.0000", 7);
 	if (v == NULL)
 		return true;
-	t = json_object_get_type(v);
-	if (t == json_type_string)
-		s = json_object_get_string(v);
-	else if (t == json_type_int || t == json_type_double)
-		s = number_text(v);
-	else
-		s = NULL;
-	if (s == NULL || !money_parse(s, strlen(s), out))
-		return failf(reason, rsz, "%s must be a plain decimal from 0 to "
-		    "999999.9999 with at most 4 decimals", name);
+	if (validate_money(name, v, out, why) != NULL)
+		return failf(reason, rsz, "%s", why);
 	*has = true;
 	return true;
 }
@@ -321,6 +315,7 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
     size_t rsz)
 {
 	json_object *v = member(root, "seo_score");
+	char why[VALIDATE_REASON_MAX];
 	enum json_type t;
 	double d;
 
@@ -339,14 +334,9 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
 		d = strtod(s, NULL);
 	} else
 		return failf(reason, rsz, "seo_score must be a number");
-	if (!isfinite(d) || d < 0 || d > 100)
-		return failf(reason, rsz, "seo_score must be a number from 0 to "
-		    "100");
-	/*
-	 * The double's own value, not the file's text: PostgreSQL refuses
-	 * text that underflows (1e-999) where strtod gives 0; -0 becomes 0.
-	 */
-	snprintf(a->seo_buf, sizeof(a->seo_buf), "%.17g", d == 0 ? 0.0 : d);
+	/* the API's range, and the double's own value, not the file's text */
+	if (validate_number("seo_score", d, 0, 100, a->seo_buf, why) != NULL)
+		return failf(reason, rsz, "%s", why);
 	a->seo_score = a->seo_buf;
 	return true;
 }
@@ -373,43 +363,25 @@ article_wp_post_id(json_object *root, struct legacy_article *a, char *reason,
 	return true;
 }
 
-/* validate.c's FT_EMBEDDING, written without the brackets. */
+/* The API's embedding rule (validate_embedding), without the brackets. */
 static bool
 article_embedding(json_object *root, struct legacy_article *a, char *reason,
     size_t rsz)
 {
 	json_object *v = member(root, "embedding");
+	char why[VALIDATE_REASON_MAX];
 	struct buf b;
-	size_t i, n;
 
 	a->embedding = NULL;
 	if (v == NULL)
 		return true;
-	if (json_object_get_type(v) != json_type_array)
-		return failf(reason, rsz, "embedding must be an array of %lld "
-		    "numbers or null", (long long)cfg.embedding_dim);
-	n = json_object_array_length(v);
-	if ((int64_t)n != cfg.embedding_dim)
-		return failf(reason, rsz, "embedding must have exactly %lld "
-		    "numbers (has %zu)", (long long)cfg.embedding_dim, n);
 	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(v, i);
-		enum json_type et = json_object_get_type(e);
-		double d;
-
-		if (et != json_type_int && et != json_type_double)
-			goto bad;
-		d = json_object_get_double(e);
-		if (!isfinite(d) || !isfinite((float)d))
-			goto bad;
-		buf_printf(&b, "%s%.9g", i ? "," : "", (double)(float)d);
+	if (validate_embedding("embedding", v, &b, why) != NULL) {
+		buf_free(&b);
+		return failf(reason, rsz, "%s", why);
 	}
 	a->embedding = b.data != NULL ? b.data : xstrdup("");
 	return true;
-bad:
-	buf_free(&b);
-	return failf(reason, rsz, "embedding[%zu] must be a finite number", i);
 }
 
 static bool
@@ -432,11 +404,15 @@ check_article(json_object *root, struct legacy_article *a, char *reason,
 	    json_object_get_string_len(v) == 0)
 		a->slug = NULL;
 	else {
-		if (!get_string(root, "slug", 1, SLUG_MAX, &a->slug, reason, rsz))
+		char why[VALIDATE_REASON_MAX];
+
+		/* type and UTF-8 here, then the API's rule (validate_slug) */
+		if (!get_string(root, "slug", 0, INT32_MAX, &a->slug, reason,
+		    rsz))
 			return false;
-		if (a->slug != NULL && !validate_is_slug(a->slug))
-			return failf(reason, rsz, "slug may contain only a-z, "
-			    "0-9 and '-'");
+		if (a->slug != NULL && validate_slug("slug", a->slug, 1,
+		    SLUG_MAX, why) != NULL)
+			return failf(reason, rsz, "%s", why);
 	}
 	if (!get_string(root, "content_markdown", 0, INT32_MAX,
 	    &a->content_markdown, reason, rsz) ||
