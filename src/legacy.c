@@ -2,7 +2,10 @@
  * legacy.c - parsing and checking the legacy JSON files (see legacy.h).
  *
  * The field rules are the API's (api_articles.c's field table,
- * api_pipelines.c, validate.c); where a legacy file needs more tolerance
+ * api_pipelines.c, validate.c); where validate.c has a rule as a function
+ * of a value (validate_slug, validate_number, validate_money,
+ * validate_embedding, validate_is_http_url), it is called here, so that
+ * the two cannot drift apart.  Where a legacy file needs more tolerance
  * than a request body gets, the difference is said at the field.
  */
 #include "autoconf.h"
@@ -15,6 +18,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "digest.h"
 #include "isotime.h"
 #include "json.h"
 #include "legacy.h"
@@ -23,125 +27,27 @@
 #include "util.h"
 #include "validate.h"
 
-/* ---------------------------------------------------------------- MD5 */
+/* ---------------------------------------------------------------- ids */
 
-/* RFC 1321, for legacy_path_id: a name, not a security measure. */
-struct md5 {
-	uint32_t	 h[4];
-	uint64_t	 len;
-	unsigned char	 blk[64];
-	size_t		 n;
-};
-
-static const uint32_t md5_k[64] = {
-	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a,
-	0xa8304613, 0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be,
-	0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340,
-	0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-	0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8,
-	0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c,
-	0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
-	0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-	0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92,
-	0xffeff47d, 0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1,
-	0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
-};
-
-static const unsigned char md5_r[64] = {
-	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-	5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-	4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-};
-
-static void
-md5_block(struct md5 *m)
+void
+legacy_path_id(const char *owner, const char *relpath, char out[37])
 {
-	uint32_t w[16], a = m->h[0], b = m->h[1], c = m->h[2], d = m->h[3];
-	int i;
+	unsigned char d[MD5_LEN];
+	struct buf b;
 
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)m->blk[i * 4] |
-		    (uint32_t)m->blk[i * 4 + 1] << 8 |
-		    (uint32_t)m->blk[i * 4 + 2] << 16 |
-		    (uint32_t)m->blk[i * 4 + 3] << 24;
-	for (i = 0; i < 64; i++) {
-		uint32_t f, t;
-		int g;
-
-		if (i < 16) {
-			f = (b & c) | (~b & d);
-			g = i;
-		} else if (i < 32) {
-			f = (d & b) | (~d & c);
-			g = (5 * i + 1) % 16;
-		} else if (i < 48) {
-			f = b ^ c ^ d;
-			g = (3 * i + 5) % 16;
-		} else {
-			f = c ^ (b | ~d);
-			g = (7 * i) % 16;
-		}
-		t = d;
-		d = c;
-		c = b;
-		f += a + md5_k[i] + w[g];
-		b += (f << md5_r[i]) | (f >> (32 - md5_r[i]));
-		a = t;
-	}
-	m->h[0] += a;
-	m->h[1] += b;
-	m->h[2] += c;
-	m->h[3] += d;
-}
-
-static void
-md5_add(struct md5 *m, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	m->len += n;
-	while (n > 0) {
-		size_t k = 64 - m->n < n ? 64 - m->n : n;
-
-		memcpy(m->blk + m->n, s, k);
-		m->n += k;
-		s += k;
-		n -= k;
-		if (m->n == 64) {
-			md5_block(m);
-			m->n = 0;
-		}
-	}
-}
-
-static void
-md5(const void *p, size_t n, unsigned char out[16])
-{
-	struct md5 m = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 },
-	    0, { 0 }, 0 };
-	uint64_t bits;
-	unsigned char pad = 0x80, zero = 0, len[8];
-	int i;
-
-	md5_add(&m, p, n);
-	bits = m.len * 8;
-	md5_add(&m, &pad, 1);
-	while (m.n != 56)
-		md5_add(&m, &zero, 1);
-	for (i = 0; i < 8; i++)
-		len[i] = (unsigned char)(bits >> (8 * i));
-	md5_add(&m, len, 8);
-	for (i = 0; i < 16; i++)
-		out[i] = (unsigned char)(m.h[i / 4] >> (8 * (i % 4)));
+	buf_init(&b);
+	buf_printf(&b, "%s:%s", owner, relpath);
+	digest_md5(b.data, b.len, d);
+	buf_free(&b);
+	uuid_format(d, out);
 }
 
 void
-legacy_path_id(const char *relpath, char out[37])
+legacy_path_id_v1(const char *relpath, char out[37])
 {
-	unsigned char d[16];
+	unsigned char d[MD5_LEN];
 
-	md5(relpath, strlen(relpath), d);
+	digest_md5(relpath, strlen(relpath), d);
 	uuid_format(d, out);
 }
 
@@ -285,29 +191,20 @@ get_time(json_object *root, const char *name, bool *has, int64_t *us,
 	return true;
 }
 
-/* Money: a number or a string, plain decimal (validate.c's FT_MONEY). */
+/* Money: a number or a string, plain decimal (validate_money, the API's). */
 static bool
 get_money(json_object *root, const char *name, bool *has,
     char out[MONEY_MAX], char *reason, size_t rsz)
 {
 	json_object *v = member(root, name);
-	enum json_type t;
-	const char *s;
+	char why[VALIDATE_REASON_MAX];
 
 	*has = false;
 	memcpy(out, "0.0000", 7);
 	if (v == NULL)
 		return true;
-	t = json_object_get_type(v);
-	if (t == json_type_string)
-		s = json_object_get_string(v);
-	else if (t == json_type_int || t == json_type_double)
-		s = number_text(v);
-	else
-		s = NULL;
-	if (s == NULL || !money_parse(s, strlen(s), out))
-		return failf(reason, rsz, "%s must be a plain decimal from 0 to "
-		    "999999.9999 with at most 4 decimals", name);
+	if (validate_money(name, v, out, why) != NULL)
+		return failf(reason, rsz, "%s", why);
 	*has = true;
 	return true;
 }
@@ -418,6 +315,7 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
     size_t rsz)
 {
 	json_object *v = member(root, "seo_score");
+	char why[VALIDATE_REASON_MAX];
 	enum json_type t;
 	double d;
 
@@ -436,14 +334,9 @@ article_seo_score(json_object *root, struct legacy_article *a, char *reason,
 		d = strtod(s, NULL);
 	} else
 		return failf(reason, rsz, "seo_score must be a number");
-	if (!isfinite(d) || d < 0 || d > 100)
-		return failf(reason, rsz, "seo_score must be a number from 0 to "
-		    "100");
-	/*
-	 * The double's own value, not the file's text: PostgreSQL refuses
-	 * text that underflows (1e-999) where strtod gives 0; -0 becomes 0.
-	 */
-	snprintf(a->seo_buf, sizeof(a->seo_buf), "%.17g", d == 0 ? 0.0 : d);
+	/* the API's range, and the double's own value, not the file's text */
+	if (validate_number("seo_score", d, 0, 100, a->seo_buf, why) != NULL)
+		return failf(reason, rsz, "%s", why);
 	a->seo_score = a->seo_buf;
 	return true;
 }
@@ -470,43 +363,25 @@ article_wp_post_id(json_object *root, struct legacy_article *a, char *reason,
 	return true;
 }
 
-/* validate.c's FT_EMBEDDING, written without the brackets. */
+/* The API's embedding rule (validate_embedding), without the brackets. */
 static bool
 article_embedding(json_object *root, struct legacy_article *a, char *reason,
     size_t rsz)
 {
 	json_object *v = member(root, "embedding");
+	char why[VALIDATE_REASON_MAX];
 	struct buf b;
-	size_t i, n;
 
 	a->embedding = NULL;
 	if (v == NULL)
 		return true;
-	if (json_object_get_type(v) != json_type_array)
-		return failf(reason, rsz, "embedding must be an array of %lld "
-		    "numbers or null", (long long)cfg.embedding_dim);
-	n = json_object_array_length(v);
-	if ((int64_t)n != cfg.embedding_dim)
-		return failf(reason, rsz, "embedding must have exactly %lld "
-		    "numbers (has %zu)", (long long)cfg.embedding_dim, n);
 	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(v, i);
-		enum json_type et = json_object_get_type(e);
-		double d;
-
-		if (et != json_type_int && et != json_type_double)
-			goto bad;
-		d = json_object_get_double(e);
-		if (!isfinite(d) || !isfinite((float)d))
-			goto bad;
-		buf_printf(&b, "%s%.9g", i ? "," : "", (double)(float)d);
+	if (validate_embedding("embedding", v, &b, why) != NULL) {
+		buf_free(&b);
+		return failf(reason, rsz, "%s", why);
 	}
 	a->embedding = b.data != NULL ? b.data : xstrdup("");
 	return true;
-bad:
-	buf_free(&b);
-	return failf(reason, rsz, "embedding[%zu] must be a finite number", i);
 }
 
 static bool
@@ -529,11 +404,15 @@ check_article(json_object *root, struct legacy_article *a, char *reason,
 	    json_object_get_string_len(v) == 0)
 		a->slug = NULL;
 	else {
-		if (!get_string(root, "slug", 1, SLUG_MAX, &a->slug, reason, rsz))
+		char why[VALIDATE_REASON_MAX];
+
+		/* type and UTF-8 here, then the API's rule (validate_slug) */
+		if (!get_string(root, "slug", 0, INT32_MAX, &a->slug, reason,
+		    rsz))
 			return false;
-		if (a->slug != NULL && !validate_is_slug(a->slug))
-			return failf(reason, rsz, "slug may contain only a-z, "
-			    "0-9 and '-'");
+		if (a->slug != NULL && validate_slug("slug", a->slug, 1,
+		    SLUG_MAX, why) != NULL)
+			return failf(reason, rsz, "%s", why);
 	}
 	if (!get_string(root, "content_markdown", 0, INT32_MAX,
 	    &a->content_markdown, reason, rsz) ||

@@ -88,11 +88,20 @@ void legacy_pipeline_free(struct legacy_pipeline *p);
 const char *legacy_run_status_name(enum legacy_run_status s);
 
 /*
- * The id given to a file that has none: the MD5 of its path relative to
- * the data directory ("articles/x.json"), written as a UUID (the 32 hex
- * digits of md5(path) in 8-4-4-4-12 groups, which is what PostgreSQL's
- * md5(path)::uuid gives).  The same file gets the same id on every run.
+ * The id given to a file that has none: the MD5 of the owner's id (the
+ * lower-case UUID text), a colon and the file's path relative to the
+ * data directory ("articles/x.json"), written as a UUID (the 32 hex
+ * digits in 8-4-4-4-12 groups), which is what PostgreSQL's
+ * md5(owner_id || ':' || path)::uuid gives.  The same file imported for
+ * the same owner gets the same id on every run; the same path in another
+ * owner's folder gets another.
  */
-void legacy_path_id(const char *relpath, char out[37]);
+void legacy_path_id(const char *owner, const char *relpath, char out[37]);
+
+/*
+ * The id the first releases gave such a file: md5(path)::uuid, without
+ * the owner.  Only to recognise rows those releases imported.
+ */
+void legacy_path_id_v1(const char *relpath, char out[37]);
 
 #endif

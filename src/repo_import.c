@@ -18,6 +18,9 @@
  */
 #define IMPORT_LOCK	"726268"
 
+/* COPY data is sent in chunks of about this size. */
+#define COPY_CHUNK	(1L << 20)
+
 #define TS(c)	"to_char(" c ", 'YYYY-MM')"
 
 static const char *const copy_sql[] = {
@@ -80,6 +83,31 @@ run(PGconn *c, const char *sql, int n, const char *const *params,
 	else
 		PQclear(r);
 	return e;
+}
+
+PGconn *
+repo_import_connect(const char *url, const char *cmd)
+{
+	PGconn *c;
+
+	if ((c = db_connect_once(url)) == NULL) {
+		fprintf(stderr, "blogposter %s: cannot connect to the database\n",
+		    cmd);
+		return NULL;
+	}
+	if (PQsetClientEncoding(c, "UTF8") != 0) {
+		fprintf(stderr, "blogposter %s: cannot set the client encoding: "
+		    "%s", cmd, PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+repo_import_close(PGconn *c)
+{
+	PQfinish(c);
 }
 
 enum db_status
@@ -187,12 +215,6 @@ repo_import_slugs(PGconn *c, const char *owner,
 	return DB_OK;
 }
 
-enum db_status
-repo_import_copy_begin(PGconn *c, enum import_table t)
-{
-	return run(c, copy_sql[t], 0, NULL, NULL, "copy");
-}
-
 /* COPY's text format: backslash, newline, carriage return and tab escaped. */
 static void
 copy_escape(struct buf *b, const char *s)
@@ -216,8 +238,8 @@ copy_escape(struct buf *b, const char *s)
 	buf_add(b, run0, (size_t)(s - run0));
 }
 
-void
-repo_import_copy_row(struct buf *b, const char *const *vals, int n)
+static void
+copy_row(struct buf *b, const char *const *vals, int n)
 {
 	int i;
 
@@ -232,8 +254,8 @@ repo_import_copy_row(struct buf *b, const char *const *vals, int n)
 	buf_addc(b, '\n');
 }
 
-enum db_status
-repo_import_copy_put(PGconn *c, const char *data, size_t len)
+static enum db_status
+copy_put(PGconn *c, const char *data, size_t len)
 {
 	while (len > 0) {
 		int k = len > (1 << 30) ? (1 << 30) : (int)len;
@@ -248,8 +270,8 @@ repo_import_copy_put(PGconn *c, const char *data, size_t len)
 	return DB_OK;
 }
 
-enum db_status
-repo_import_copy_end(PGconn *c, long *rows)
+static enum db_status
+copy_end(PGconn *c, long *rows)
 {
 	PGresult *r;
 	enum db_status e;
@@ -267,6 +289,52 @@ repo_import_copy_end(PGconn *c, long *rows)
 	/* drain: COPY has one result, then NULL */
 	while ((r = PQgetResult(c)) != NULL)
 		PQclear(r);
+	return e;
+}
+
+/* A COPY given up: ended with an error, so that the connection stays usable. */
+static void
+copy_abort(PGconn *c)
+{
+	PGresult *r;
+
+	(void)PQputCopyEnd(c, "import aborted");
+	while ((r = PQgetResult(c)) != NULL)
+		PQclear(r);
+}
+
+enum db_status
+repo_import_copy(PGconn *c, enum import_table t,
+    int (*next)(void *, const char **), void *arg, long *rows)
+{
+	const char *v[(int)IA__MAX > (int)IP__MAX ? IA__MAX : IP__MAX];
+	int n = t == IMPORT_ARTICLES ? IA__MAX : IP__MAX, k;
+	enum db_status e;
+	struct buf b;
+
+	*rows = 0;
+	if ((e = run(c, copy_sql[t], 0, NULL, NULL, "copy")) != DB_OK)
+		return e;
+	buf_init(&b);
+	while ((k = next(arg, v)) > 0) {
+		copy_row(&b, v, n);
+		if (b.len >= (size_t)COPY_CHUNK) {
+			if ((e = copy_put(c, b.data, b.len)) != DB_OK)
+				goto fail;
+			buf_reset(&b, (size_t)COPY_CHUNK * 2);
+		}
+	}
+	if (k < 0) {
+		e = DB_ERROR;
+		goto fail;
+	}
+	if (b.len > 0 && (e = copy_put(c, b.data, b.len)) != DB_OK)
+		goto fail;
+	buf_free(&b);
+	return copy_end(c, rows);
+fail:
+	buf_free(&b);
+	copy_abort(c);
 	return e;
 }
 

@@ -14,8 +14,6 @@
 
 #include "db.h"
 
-struct buf;
-
 enum import_table {
 	IMPORT_ARTICLES,
 	IMPORT_PIPELINES,
@@ -35,6 +33,14 @@ enum import_pipeline_col {
 	IP_TOTAL_COST, IP_STARTED_AT, IP_COMPLETED_AT, IP_ERROR_MESSAGE,
 	IP__MAX
 };
+
+/*
+ * The one-shot connection of import-json and assign-orphans (cmd: the
+ * command's name, for the message on stderr when there is none), its
+ * client encoding UTF8; NULL: said why.
+ */
+PGconn *repo_import_connect(const char *url, const char *cmd);
+void repo_import_close(PGconn *c);
 
 /* The user with this (normalised) email: DB_OK with id, or DB_EMPTY. */
 enum db_status repo_import_user(PGconn *c, const char *email, char id[37]);
@@ -67,15 +73,17 @@ enum db_status repo_import_slugs(PGconn *c, const char *owner,
     void (*each)(void *, const char *), void *arg);
 
 /*
- * COPY into table.  Rows are appended to a buffer with copy_row (vals[i]
- * NULL is SQL NULL) and sent with copy_put; copy_end finishes it and
- * returns the number of rows the server stored.  DB_UNIQUE from copy_end:
- * a row collided with one committed meanwhile (a slug the API just gave).
+ * COPY into table the rows next gives: next(arg, vals) sets vals[0..n)
+ * (n: IA__MAX or IP__MAX; NULL is SQL NULL; valid until the next call)
+ * and returns 1, or returns 0 at the end, or -1 to give up (it said why:
+ * DB_ERROR, the COPY ended with an error).  The rows are sent in chunks
+ * of about 1 MiB.  *rows: the number the server stored.  DB_UNIQUE: a
+ * row collided with one committed meanwhile (a slug the API just gave).
+ * Whatever the outcome, the connection is left usable (the transaction
+ * failed, unless DB_OK).
  */
-enum db_status repo_import_copy_begin(PGconn *c, enum import_table t);
-void repo_import_copy_row(struct buf *b, const char *const *vals, int n);
-enum db_status repo_import_copy_put(PGconn *c, const char *data, size_t len);
-enum db_status repo_import_copy_end(PGconn *c, long *rows);
+enum db_status repo_import_copy(PGconn *c, enum import_table t,
+    int (*next)(void *, const char **), void *arg, long *rows);
 
 /*
  * The owner's usage of the months in months (a date array literal

@@ -18,7 +18,7 @@
 #include "cursor.h"
 #include "log.h"
 #include "repo.h"
-#include "sha256.h"
+#include "digest.h"
 #include "usage.h"
 #include "user.h"
 #include "util.h"
@@ -96,7 +96,7 @@ static const struct stmt stmts[USERS__MAX] = {
 	  "SELECT role = 'admin' FROM users"
 	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2 },
 	/*
-	 * A key is given as its SHA-256 ($1, bytea: sha256_bytea).  Hashed
+	 * A key is given as its SHA-256 ($1, bytea: digest_sha256_bytea).  Hashed
 	 * by the server (sha256(convert_to(...))), the guard of a known key
 	 * ran at 79k/s under pgbench against 97-107k/s for the comparison.
 	 */
@@ -203,7 +203,7 @@ repo_users_auth_key(const char *key, char id[37], bool *admin)
 	PGresult *r;
 	enum db_status e;
 
-	sha256_bytea(key, kh);
+	digest_sha256_bytea(key, kh);
 	if ((e = db_execv(&stmts[USERS_AUTH_KEY], &r, kh)) != DB_OK) {
 		PQclear(r);
 		return e;
@@ -232,7 +232,7 @@ repo_users_guard_key(const char *key, const char *id)
 	char kh[SHA256_BYTEA_MAX];
 	const char *p[2] = { kh, id };
 
-	sha256_bytea(key, kh);
+	digest_sha256_bytea(key, kh);
 	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
 }
 
@@ -375,7 +375,7 @@ repo_users_create(PGconn *c, const char *email, const char *hash, bool admin,
 	char kh[SHA256_BYTEA_MAX];
 	const char *p[] = { email, hash, admin ? "admin" : "user", kh, prefix };
 
-	sha256_bytea(key, kh);
+	digest_sha256_bytea(key, kh);
 	return one_user(c, USERS_CREATE, p, u);
 }
 
@@ -442,7 +442,7 @@ repo_users_set_key(const char *id, const char *key, const char *prefix)
 	PGresult *r;
 	enum db_status e;
 
-	sha256_bytea(key, kh);
+	digest_sha256_bytea(key, kh);
 	e = db_exec(&stmts[USERS_SET_KEY], p, &r);
 	PQclear(r);
 	return e;

@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,6 @@
 static bool
 fail(struct req *r, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-#include <stdarg.h>
 
 static bool
 fail(struct req *r, const char *field, const char *fmt, ...)
@@ -70,11 +69,113 @@ validate_is_http_url(const char *s)
 	return true;
 }
 
+static const char *
+reasonf(char reason[VALIDATE_REASON_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+reasonf(char reason[VALIDATE_REASON_MAX], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, VALIDATE_REASON_MAX, fmt, ap);
+	va_end(ap);
+	return reason;
+}
+
+const char *
+validate_slug(const char *name, const char *s, int64_t min, int64_t max,
+    char reason[VALIDATE_REASON_MAX])
+{
+	long n = utf8_len(s, strlen(s));
+
+	if (n < min || n > max) {
+		if (min > 0)
+			return reasonf(reason, "%s must be %lld to %lld "
+			    "characters", name, (long long)min, (long long)max);
+		return reasonf(reason, "%s must be at most %lld characters",
+		    name, (long long)max);
+	}
+	if (!validate_is_slug(s))
+		return reasonf(reason, "%s may contain only a-z, 0-9 and '-'",
+		    name);
+	return NULL;
+}
+
+const char *
+validate_number(const char *name, double d, int64_t min, int64_t max,
+    char out[32], char reason[VALIDATE_REASON_MAX])
+{
+	if (!isfinite(d) || d < (double)min || d > (double)max)
+		return reasonf(reason, "%s must be a number from %lld to %lld",
+		    name, (long long)min, (long long)max);
+	snprintf(out, 32, "%.17g", d == 0 ? 0.0 : d);
+	return NULL;
+}
+
+const char *
+validate_money(const char *name, json_object *v, char out[MONEY_MAX],
+    char reason[VALIDATE_REASON_MAX])
+{
+	enum json_type t = json_object_get_type(v);
+	const char *s;
+
+	if (t == json_type_string)
+		s = json_object_get_string(v);
+	else if (t == json_type_int || t == json_type_double)
+		s = number_text(v);
+	else
+		return reasonf(reason, "%s must be a decimal number or string",
+		    name);
+	if (!money_parse(s, strlen(s), out))
+		return reasonf(reason, "%s must be a plain decimal from 0 to "
+		    "999999.9999 with at most 4 decimals", name);
+	return NULL;
+}
+
+const char *
+validate_embedding(const char *name, json_object *v, struct buf *out,
+    char reason[VALIDATE_REASON_MAX])
+{
+	size_t i, n;
+
+	if (json_object_get_type(v) != json_type_array)
+		return reasonf(reason, "%s must be an array of %lld numbers or "
+		    "null", name, (long long)cfg.embedding_dim);
+	n = json_object_array_length(v);
+	if ((int64_t)n != cfg.embedding_dim)
+		return reasonf(reason, "%s must have exactly %lld numbers (got "
+		    "%zu)", name, (long long)cfg.embedding_dim, n);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		enum json_type et = json_object_get_type(e);
+		double d;
+
+		if (et != json_type_int && et != json_type_double)
+			break;
+		d = json_object_get_double(e);
+		if (!isfinite(d) || fabs(d) > FLT_MAX)
+			break;
+		/*
+		 * Stored as real: write the float the server will keep (a
+		 * value too small for one is 0, not the underflow error
+		 * PostgreSQL would raise for its text).
+		 */
+		buf_printf(out, "%s%.9g", i ? "," : "", (double)(float)d);
+	}
+	if (i < n)
+		return reasonf(reason, "%s[%zu] must be a finite number", name,
+		    i);
+	return NULL;
+}
+
 /* Check one value; false when the 400 has been written. */
 static bool
 check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 {
 	enum json_type t = json_object_get_type(v);
+	char reason[VALIDATE_REASON_MAX];
 
 	o->present = true;
 	if (t == json_type_null) {
@@ -128,6 +229,12 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 				return false;
 			}
 		}
+		if (f->type == FT_SLUG) {
+			const char *why = validate_slug(f->name, s, f->min,
+			    f->max, reason);
+
+			return why == NULL || fail(r, f->name, "%s", why);
+		}
 		if (n < f->min || n > f->max) {
 			if (f->min > 0)
 				return fail(r, f->name, "%s must be %lld to %lld "
@@ -136,9 +243,6 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 			return fail(r, f->name, "%s must be at most %lld "
 			    "characters", f->name, (long long)f->max);
 		}
-		if (f->type == FT_SLUG && !validate_is_slug(s))
-			return fail(r, f->name, "%s may contain only a-z, 0-9 "
-			    "and '-'", f->name);
 		if (f->type == FT_URL && !validate_is_http_url(s))
 			return fail(r, f->name, "%s must be an http:// or "
 			    "https:// URL", f->name);
@@ -156,27 +260,15 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 		return true;
 	}
 	case FT_NUMBER: {
-		double d;
+		char num[32];
+		const char *why;
 
 		if (t != json_type_int && t != json_type_double)
 			return fail(r, f->name, "%s must be a number", f->name);
-		d = json_object_get_double(v);
-		if (!isfinite(d) || d < (double)f->min || d > (double)f->max)
-			return fail(r, f->name, "%s must be a number from %lld "
-			    "to %lld", f->name, (long long)f->min,
-			    (long long)f->max);
-		/*
-		 * The double the server will keep, not the client's text:
-		 * PostgreSQL refuses the text of a number too small for a
-		 * double ("1e-999": out of range) where json-c gives 0, and
-		 * -0 is stored as 0.
-		 */
-		{
-			char num[32];
-
-			snprintf(num, sizeof(num), "%.17g", d == 0 ? 0.0 : d);
-			o->s = req_strdup(r, num);
-		}
+		if ((why = validate_number(f->name, json_object_get_double(v),
+		    f->min, f->max, num, reason)) != NULL)
+			return fail(r, f->name, "%s", why);
+		o->s = req_strdup(r, num);
 		return true;
 	}
 	case FT_BOOL:
@@ -185,61 +277,27 @@ check(struct req *r, const struct field *f, json_object *v, struct fval *o)
 		o->b = json_object_get_boolean(v);
 		return true;
 	case FT_MONEY: {
-		const char *s;
+		const char *why;
 
-		if (t == json_type_string)
-			s = json_object_get_string(v);
-		else if (t == json_type_int || t == json_type_double)
-			s = number_text(v);
-		else
-			return fail(r, f->name, "%s must be a decimal number or "
-			    "string", f->name);
-		if (!money_parse(s, strlen(s), o->money))
-			return fail(r, f->name, "%s must be a plain decimal from 0 "
-			    "to 999999.9999 with at most 4 decimals", f->name);
+		if ((why = validate_money(f->name, v, o->money, reason)) != NULL)
+			return fail(r, f->name, "%s", why);
 		o->s = o->money;
 		return true;
 	}
 	case FT_EMBEDDING: {
-		size_t i, n;
+		const char *why;
 		struct buf b;
 
-		if (t != json_type_array)
-			return fail(r, f->name, "%s must be an array of %lld "
-			    "numbers or null", f->name,
-			    (long long)cfg.embedding_dim);
-		n = json_object_array_length(v);
-		if ((int64_t)n != cfg.embedding_dim)
-			return fail(r, f->name, "%s must have exactly %lld "
-			    "numbers (got %zu)", f->name,
-			    (long long)cfg.embedding_dim, n);
 		buf_init(&b);
 		buf_addc(&b, '[');
-		for (i = 0; i < n; i++) {
-			json_object *e = json_object_array_get_idx(v, i);
-			enum json_type et = json_object_get_type(e);
-			double d;
-
-			if (et != json_type_int && et != json_type_double)
-				goto bad_elem;
-			d = json_object_get_double(e);
-			if (!isfinite(d) || fabs(d) > FLT_MAX)
-				goto bad_elem;
-			/*
-			 * Stored as real: write the float the server will keep
-			 * (a value too small for one is 0, not the underflow
-			 * error PostgreSQL would raise for its text).
-			 */
-			buf_printf(&b, "%s%.9g", i ? "," : "", (double)(float)d);
+		if ((why = validate_embedding(f->name, v, &b, reason)) != NULL) {
+			buf_free(&b);
+			return fail(r, f->name, "%s", why);
 		}
 		buf_addc(&b, ']');
 		o->s = req_strdup(r, b.data);
 		buf_free(&b);
 		return true;
-bad_elem:
-		buf_free(&b);
-		return fail(r, f->name, "%s[%zu] must be a finite number",
-		    f->name, i);
 	}
 	}
 	return fail(r, f->name, "%s is invalid", f->name);

@@ -67,6 +67,48 @@ bool validate_is_slug(const char *s);
 bool validate_is_http_url(const char *s);
 
 /*
+ * The rules of single values, shared by the request validator above and
+ * the legacy file parser (legacy.c): each takes the value (never JSON
+ * null: the caller decides what null means) and the field's name, and
+ * returns NULL when the value is good, else the reason ("<name> must
+ * ..."), written into reason.
+ */
+#define VALIDATE_REASON_MAX	192
+
+struct buf;
+struct json_object;
+
+/*
+ * A string s of min..max characters of [a-z0-9-] (s valid UTF-8: its
+ * length is counted in characters).
+ */
+const char *validate_slug(const char *name, const char *s, int64_t min,
+    int64_t max, char reason[VALIDATE_REASON_MAX]);
+
+/*
+ * A finite number d from min to max; out receives the double as the
+ * server keeps it ("%.17g", -0 as 0: not the client's text, which
+ * PostgreSQL may refuse where the double is fine, e.g. 1e-999).
+ */
+const char *validate_number(const char *name, double d, int64_t min,
+    int64_t max, char out[32], char reason[VALIDATE_REASON_MAX]);
+
+/*
+ * Money: a JSON number or string, plain decimal from 0 to 999999.9999
+ * with at most 4 decimals (money_parse); out the normalised text.
+ */
+const char *validate_money(const char *name, struct json_object *v,
+    char out[MONEY_MAX], char reason[VALIDATE_REASON_MAX]);
+
+/*
+ * An embedding: a JSON array of exactly cfg.embedding_dim finite numbers
+ * that fit a float.  Appends to out the numbers as the server keeps them
+ * (float, "%.9g"), comma-separated, without brackets.
+ */
+const char *validate_embedding(const char *name, struct json_object *v,
+    struct buf *out, char reason[VALIDATE_REASON_MAX]);
+
+/*
  * Query parameters: limit (1..max, default def) and a cursor; false when
  * the request has been answered with 400.
  */

@@ -299,7 +299,7 @@ is($h->psql("SELECT slug FROM articles WHERE id = \$1", $existing->{id}), 'taken
 
 sub id_of {
     my ($rel, $src) = @_;
-    return defined $src->{id} ? lc $src->{id} : legacy_id($rel);
+    return defined $src->{id} ? lc $src->{id} : legacy_id($owner->{id}, $rel);
 }
 
 sub num_or_undef { defined $_[0] ? 0 + $_[0] : undef }
@@ -340,8 +340,9 @@ for my $rel (sort keys %article) {
         is_deeply([ map { 0 + $_ } split /,/, $e ], $src->{embedding}, "$rel: embedding stored");
     }
 }
-is(legacy_id('articles/05-noid.json'), $h->psql(q{SELECT md5('articles/05-noid.json')::uuid}),
-    "a file without id gets md5(its path)::uuid");
+is(legacy_id($owner->{id}, 'articles/05-noid.json'),
+    $h->psql(q{SELECT md5($1::uuid::text || ':' || 'articles/05-noid.json')::uuid}, $owner->{id}),
+    "a file without id gets md5(owner_id || ':' || its path)::uuid");
 
 for my $rel (sort keys %run) {
     my ($src, $month) = @{ $run{$rel} };

@@ -99,11 +99,16 @@ ids_and_slugs(void)
 {
 	char id[37], s[SLUG_MAX + 1], base[SLUG_MAX + 1];
 
-	legacy_path_id("", id);
+	legacy_path_id_v1("", id);
 	is_str(id, "d41d8cd9-8f00-b204-e980-0998ecf8427e", "md5 of nothing");
-	legacy_path_id("articles/a.json", id);
+	legacy_path_id_v1("articles/a.json", id);
 	/* echo -n articles/a.json | md5sum */
 	is_str(id, "fb26dbf8-9830-4ab1-176b-01a72c153a58", "md5 of a path");
+	legacy_path_id("0b5c6f5e-8d4a-4c1e-9f00-1234567890ab",
+	    "articles/a.json", id);
+	/* echo -n 0b5c6f5e-8d4a-4c1e-9f00-1234567890ab:articles/a.json | md5sum */
+	is_str(id, "5aa462d0-031d-b07f-1f84-bac61a5a4630",
+	    "md5 of the owner, a colon and the path");
 
 	import_slug_candidate("hello", 1, s);
 	is_str(s, "hello", "candidate 1 is the base");

@@ -6,7 +6,9 @@ package BP::Legacy;
 #   use BP::Legacy qw(spew legacy_id api_time snapshot bulk_folder
 #                     money_units money_text);
 #   spew("$dir/articles/a.json", $bytes);     # makes the folders
-#   legacy_id('articles/a.json')              # the id a file without one gets
+#   legacy_id($owner_id, 'articles/a.json')   # the id a file without one gets
+#   legacy_id(undef, 'articles/a.json')       # the same by the first rule
+#                                             # (the path alone)
 #   api_time('2024-01-02T03:04:05+02:00')     # as the API shows it, UTC
 #   snapshot($h)                              # every row of the tables import
 #                                             # touches, with its xmin
@@ -35,9 +37,11 @@ sub spew {
     close $fh or die "close $path: $!";
 }
 
-# md5 of the path relative to DATA_DIR, as a UUID.
+# md5 of the owner's id, ':' and the path relative to DATA_DIR, as a UUID;
+# without an owner, md5 of the path alone (the rule of the first releases).
 sub legacy_id {
-    my $h = md5_hex(shift);
+    my ($owner, $rel) = @_;
+    my $h = md5_hex(defined $owner ? lc($owner) . ":$rel" : $rel);
     return join '-', substr($h, 0, 8), substr($h, 8, 4), substr($h, 12, 4), substr($h, 16, 4), substr($h, 20);
 }
 
