@@ -3,10 +3,9 @@
  * (see auth_cache.h).  A fixed table of slots, each holding one
  * credential, chosen by a hash of the credential: no allocation, a bounded
  * size (SLOTS x about 450 bytes).  A credential may sit in either of two
- * slots; a newcomer takes an empty one, else either in turn.  Simulated
- * with 100 users' tokens in random order: 256 single slots miss 21% of
- * the requests (tokens sharing a slot push each other out), 512 slots of
- * two ways 0.05%.  The table lives as long as the worker, and a worker is
+ * slots; a newcomer takes an empty one, else either in turn: with one
+ * slot per credential, tokens sharing a slot push each other out and
+ * miss far more often.  The table lives as long as the worker, and a worker is
  * replaced when the configuration (the secret key) is reloaded.
  */
 #include "autoconf.h"

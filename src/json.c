@@ -45,8 +45,8 @@ json_escape(struct buf *b, const char *s, size_t n)
 
 		/*
 		 * Eight bytes at a time while none needs escaping: article
-		 * contents are kilobytes (bench/: json_escape was a tenth of
-		 * a worker's time on GET /articles/{id}).
+		 * contents are kilobytes, and escaping them byte by byte is a
+		 * visible share of a worker's time on GET /articles/{id}.
 		 */
 		while (n - i >= 8) {
 			uint64_t v;

@@ -341,8 +341,8 @@ worker_main(void)
 		 * libfcgi's own close shuts down the sending side and then
 		 * waits in select(2) until nginx has closed its end, against a
 		 * TCP RST that a unix socket never sends: every request would
-		 * block the worker once more, until nginx got to run (bench/:
-		 * list 4.1k -> 5.3k req/s with 2 workers).
+		 * block the worker once more, until nginx got to run (measured
+		 * with bench/run: bench/README.md).
 		 */
 		keep = fcgi.keepConnection;
 		if (unix_listener)
