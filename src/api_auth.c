@@ -106,7 +106,7 @@ api_auth_register(struct req *r)
 		return;
 	}
 	auth_new_api_key(key, prefix);
-	e = repo_users_create(NULL, email, hash, false, key, prefix, u);
+	e = repo_users_create(email, hash, false, key, prefix, u);
 	explicit_bzero(hash, sizeof(hash));
 	if (e == DB_UNIQUE) {
 		http_error(r, 409, "email_taken",
@@ -137,7 +137,7 @@ api_auth_login(struct req *r)
 	pw = v[F_PASSWORD].s;
 	/* an address that cannot exist is just another unknown email */
 	if (user_email_normalize(v[F_EMAIL].s, email))
-		e = repo_users_by_email(NULL, email, u);
+		e = repo_users_by_email(email, u);
 	if (e == DB_EMPTY) {
 		auth_dummy_verify(pw);
 		invalid_credentials(r);
