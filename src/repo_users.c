@@ -22,7 +22,7 @@
 #include "user.h"
 #include "util.h"
 
-/* The API's user object; read back by name in fill_user(). */
+/* The API's user object, in enum user_col order: fill_user() reads it. */
 #define USER_COLS \
 	"u.id AS u_id, u.email AS u_email, u.role = 'admin' AS u_admin," \
 	" u.is_active AS u_active," \
@@ -63,6 +63,23 @@
 	" coalesce(sum(p.estimated_cost), 0) AS reserved" \
 	" FROM pipelines p WHERE p.user_id = u.id AND p.status = 'running'" \
 	" AND p.started_at > now() - $3::integer * interval '1 minute') ip"
+
+/* Where fill_user() and fill_usage() find the columns above. */
+enum user_col {
+	UC_ID, UC_EMAIL, UC_ADMIN, UC_ACTIVE, UC_CREATED, UC_KEY_PREFIX,
+	UC_MAX_COST, UC_MAX_ARTICLES,
+	UC__N,
+	UC_VER = UC__N,		/* SECRET_COLS, when selected */
+	UC_HASH,
+};
+enum usage_col {
+	GC_MONTH, GC_ARTICLES, GC_IN_PROGRESS, GC_COST, GC_MAX_COST,
+	GC_MAX_ARTICLES, GC_REM_COST, GC_REM_ARTICLES,
+};
+/* USERS_USAGE_MONTH */
+enum month_col {
+	MC_USER, MC_EMAIL, MC_ARTICLES, MC_COST, MC_TOTAL_ARTICLES, MC_TOTAL_COST,
+};
 
 /* Serialises the changes that could leave no active admin. */
 #define ADMIN_LOCK_KEY "726268"
@@ -235,73 +252,71 @@ repo_users_guard_key(const char *key, const char *id)
 	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
 }
 
-/* Copy column name of row i into dst (size n); "" when NULL. */
+/* Copy column c of row i into dst (size n); "" when NULL. */
 static void
-col_copy(PGresult *r, int i, const char *name, char *dst, size_t n)
+col_copy(PGresult *r, int i, int c, char *dst, size_t n)
 {
-	int f = PQfnumber(r, name);
+	const char *v = db_col(r, i, c);
 
-	dst[0] = '\0';
-	if (f < 0 || PQgetisnull(r, i, f))
-		return;
-	snprintf(dst, n, "%s", PQgetvalue(r, i, f));
+	snprintf(dst, n, "%s", v != NULL ? v : "");
 }
 
-/* Integer column name of row i; def when NULL or absent. */
+/* Integer column c of row i; def when NULL or absent. */
 static int64_t
-col_int(PGresult *r, int i, const char *name, int64_t def)
+col_int(PGresult *r, int i, int c, int64_t def)
 {
-	int f = PQfnumber(r, name);
-	int64_t v;
+	const char *v = db_col(r, i, c);
+	int64_t n;
 
-	if (f < 0 || PQgetisnull(r, i, f) ||
-	    !parse_int64(PQgetvalue(r, i, f), INT64_MIN, INT64_MAX, &v))
+	if (v == NULL || !parse_int64(v, INT64_MIN, INT64_MAX, &n))
 		return def;
-	return v;
+	return n;
 }
 
 static bool
-col_bool(PGresult *r, int i, const char *name)
+col_bool(PGresult *r, int i, int c)
 {
-	int f = PQfnumber(r, name);
+	const char *v = db_col(r, i, c);
 
-	return f >= 0 && !PQgetisnull(r, i, f) && PQgetvalue(r, i, f)[0] == 't';
+	return v != NULL && v[0] == 't';
 }
 
-/* The USER_COLS (and SECRET_COLS, when selected) of row i. */
+/* The USER_COLS of row i, and the SECRET_COLS after them when secrets. */
 static void
-fill_user(PGresult *r, int i, struct user *u)
+fill_user(PGresult *r, int i, bool secrets, struct user *u)
 {
 	memset(u, 0, sizeof(*u));
-	col_copy(r, i, "u_id", u->id, sizeof(u->id));
-	col_copy(r, i, "u_email", u->email, sizeof(u->email));
-	u->admin = col_bool(r, i, "u_admin");
-	u->is_active = col_bool(r, i, "u_active");
-	col_copy(r, i, "u_created", u->created_at, sizeof(u->created_at));
-	col_copy(r, i, "u_key_prefix", u->api_key_prefix,
+	col_copy(r, i, UC_ID, u->id, sizeof(u->id));
+	col_copy(r, i, UC_EMAIL, u->email, sizeof(u->email));
+	u->admin = col_bool(r, i, UC_ADMIN);
+	u->is_active = col_bool(r, i, UC_ACTIVE);
+	col_copy(r, i, UC_CREATED, u->created_at, sizeof(u->created_at));
+	col_copy(r, i, UC_KEY_PREFIX, u->api_key_prefix,
 	    sizeof(u->api_key_prefix));
-	col_copy(r, i, "u_max_cost", u->max_monthly_cost,
+	col_copy(r, i, UC_MAX_COST, u->max_monthly_cost,
 	    sizeof(u->max_monthly_cost));
-	u->max_articles = col_int(r, i, "u_max_articles", -1);
-	u->token_version = col_int(r, i, "u_ver", 0);
-	col_copy(r, i, "u_hash", u->password_hash, sizeof(u->password_hash));
+	u->max_articles = col_int(r, i, UC_MAX_ARTICLES, -1);
+	if (!secrets)
+		return;
+	u->token_version = col_int(r, i, UC_VER, 0);
+	col_copy(r, i, UC_HASH, u->password_hash, sizeof(u->password_hash));
 }
 
-/* The USAGE_COLS of row i. */
+/* The USAGE_COLS of row i, from column c0. */
 static void
-fill_usage(PGresult *r, int i, struct usage *g)
+fill_usage(PGresult *r, int i, int c0, struct usage *g)
 {
 	memset(g, 0, sizeof(*g));
-	col_copy(r, i, "g_month", g->month, sizeof(g->month));
-	g->articles_generated = col_int(r, i, "g_articles", 0);
-	g->articles_in_progress = col_int(r, i, "g_in_progress", 0);
-	col_copy(r, i, "g_cost", g->total_cost, sizeof(g->total_cost));
-	col_copy(r, i, "g_max_cost", g->max_monthly_cost,
+	col_copy(r, i, c0 + GC_MONTH, g->month, sizeof(g->month));
+	g->articles_generated = col_int(r, i, c0 + GC_ARTICLES, 0);
+	g->articles_in_progress = col_int(r, i, c0 + GC_IN_PROGRESS, 0);
+	col_copy(r, i, c0 + GC_COST, g->total_cost, sizeof(g->total_cost));
+	col_copy(r, i, c0 + GC_MAX_COST, g->max_monthly_cost,
 	    sizeof(g->max_monthly_cost));
-	g->max_articles_per_month = col_int(r, i, "g_max_articles", 0);
-	col_copy(r, i, "g_rem_cost", g->remaining_cost,
+	g->max_articles_per_month = col_int(r, i, c0 + GC_MAX_ARTICLES, 0);
+	col_copy(r, i, c0 + GC_REM_COST, g->remaining_cost,
 	    sizeof(g->remaining_cost));
-	g->remaining_articles = col_int(r, i, "g_rem_articles", 0);
+	g->remaining_articles = col_int(r, i, c0 + GC_REM_ARTICLES, 0);
 }
 
 /* Run a statement that returns one user row into *u. */
@@ -312,7 +327,7 @@ one_user(enum users_stmt which, const char *const *params, struct user *u)
 	enum db_status e;
 
 	if ((e = db_exec(&stmts[which], params, &r)) == DB_OK)
-		fill_user(r, 0, u);
+		fill_user(r, 0, true, u);
 	PQclear(r);
 	return e;
 }
@@ -377,7 +392,7 @@ repo_users_set_password(const char *id, const char *old_hash,
 	enum db_status e;
 
 	if ((e = db_exec(&stmts[USERS_SET_PASSWORD], p, &r)) == DB_OK)
-		*ver = col_int(r, 0, "token_version", 0);
+		*ver = col_int(r, 0, 0, 0);
 	PQclear(r);
 	return e;
 }
@@ -477,8 +492,8 @@ repo_users_list(const char *q, const struct cursor *cur, int64_t limit,
 		return e;
 	u = xmalloc(sizeof(*u));
 	for (i = 0; i < PQntuples(r); i++) {
-		fill_user(r, i, u);
-		fill_usage(r, i, &g);
+		fill_user(r, i, false, u);
+		fill_usage(r, i, UC__N, &g);
 		each(arg, u, &g);
 	}
 	free(u);
@@ -513,7 +528,7 @@ patch_unit(void *arg)
 	if (e != DB_OK)
 		return e;
 	if ((e = db_exec(&stmts[USERS_PATCH], pu->p, &r)) == DB_OK)
-		fill_user(r, 0, pu->u);
+		fill_user(r, 0, false, pu->u);
 	PQclear(r);
 	return e;
 }
@@ -561,14 +576,14 @@ repo_users_usage_month(const char *month_date,
 		return e;
 	for (i = 0; i < PQntuples(r); i++) {
 		memset(&m, 0, sizeof(m));
-		col_copy(r, i, "m_user", m.user_id, sizeof(m.user_id));
-		col_copy(r, i, "m_email", m.email, sizeof(m.email));
-		m.articles_generated = col_int(r, i, "m_articles", 0);
-		col_copy(r, i, "m_cost", m.total_cost, sizeof(m.total_cost));
+		col_copy(r, i, MC_USER, m.user_id, sizeof(m.user_id));
+		col_copy(r, i, MC_EMAIL, m.email, sizeof(m.email));
+		m.articles_generated = col_int(r, i, MC_ARTICLES, 0);
+		col_copy(r, i, MC_COST, m.total_cost, sizeof(m.total_cost));
 		each(arg, &m);
 	}
-	totals->articles_generated = col_int(r, 0, "m_total_articles", 0);
-	col_copy(r, 0, "m_total_cost", totals->total_cost,
+	totals->articles_generated = col_int(r, 0, MC_TOTAL_ARTICLES, 0);
+	col_copy(r, 0, MC_TOTAL_COST, totals->total_cost,
 	    sizeof(totals->total_cost));
 	PQclear(r);
 	return DB_OK;
