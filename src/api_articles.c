@@ -14,7 +14,6 @@
 #include "api_list.h"
 #include "buf.h"
 #include "cursor.h"
-#include "db.h"
 #include "http.h"
 #include "idempotency.h"
 #include "json.h"
@@ -109,31 +108,36 @@ article_write(struct jw *w, const struct article_row *a, bool full)
 	jw_end(w, '}');
 }
 
-/* Answer 200 (or status) with the full article of row 0 of res. */
+/* How to answer with one article (repo_article_fn answer_article). */
+struct answer {
+	struct req	*r;
+	int		 status;	/* 200, 201 */
+	bool		 location;	/* with its Location header */
+};
+
+/* Answer with the full article. */
 static void
-answer_article(struct req *r, PGresult *res, int status)
+answer_article(void *arg, const struct article_row *a)
 {
-	struct article_row a;
+	const struct answer *an = arg;
+	struct req *r = an->r;
 	struct jw w;
 
-	repo_articles_row(res, 0, &a);
 	jw_init(&w, &r->out);
-	article_write(&w, &a, true);
-	http_status(r, status);
+	article_write(&w, a, true);
+	http_status(r, an->status);
+	if (an->location)
+		http_header(r, "Location", "/api/v1/articles/%s", a->id);
 }
 
-/* A list row: the summary of an article (api_list_row). */
+/* A list row: the summary of an article. */
 static void
-article_item(PGresult *res, int i, struct jw *w, const char **created,
-    const char **id)
+article_item(void *arg, const struct article_row *a)
 {
-	struct article_row a;
+	struct jw *w = api_list_item(arg, a->created_at, a->id);
 
-	repo_articles_row(res, i, &a);
 	if (w != NULL)
-		article_write(w, &a, false);
-	*created = a.created_at;
-	*id = a.id;
+		article_write(w, a, false);
 }
 
 void
@@ -142,18 +146,19 @@ api_articles_list(struct req *r)
 	int64_t limit;
 	const char *status;
 	struct cursor c;
-	PGresult *res = NULL;
+	struct list_page page;
 	enum db_status e;
 
 	if (!api_list_query(r, statuses, &limit, &status, &c))
 		return;
-	e = repo_articles_list(r->user.id, status, &c, limit + 1, &res);
-	if (e != DB_OK && e != DB_EMPTY) {
+	api_list_begin(&page, r, limit);
+	e = repo_articles_list(r->user.id, status, &c, limit + 1, article_item,
+	    &page);
+	if (e != DB_OK) {
 		http_db_failed(r, e);
 		return;
 	}
-	api_list_page(r, res, limit, article_item);
-	PQclear(res);
+	api_list_end(&page);
 }
 
 struct create_args {
@@ -163,9 +168,9 @@ struct create_args {
 };
 
 /*
- * One attempt at the create transaction.  DB_OK: answered (created,
- * replayed, or refused) and the transaction is over; otherwise nothing is
- * answered and the transaction rolled back.
+ * One attempt at the create transaction (http_tx).  DB_OK: created and
+ * answered; DB_ROLLBACK: answered (replayed, or refused); otherwise
+ * nothing is answered.
  */
 static enum db_status
 create_tx(struct req *r, const void *arg)
@@ -174,49 +179,37 @@ create_tx(struct req *r, const void *arg)
 	const struct idem *k = a->k;
 	const struct article_in *in = a->in;
 	const char *base = a->base;
-	PGresult *res = NULL;
+	struct answer an = { r, 201, true };
 	enum db_status e;
 	int tries;
 
-	if ((e = db_begin()) != DB_OK)
-		return e;
 	switch (idem_claim(r, k, &e)) {
 	case IDEM_GO:
 		break;
 	case IDEM_DONE:
-		db_rollback();
-		return DB_OK;
+		return DB_ROLLBACK;
 	case IDEM_ERR:
-		goto fail;
+		return e;
 	}
 	for (tries = 0; tries < SLUG_TRIES; tries++) {
-		e = repo_articles_create(r->user.id, base, in, &res);
+		e = repo_articles_create(r->user.id, base, in, answer_article,
+		    &an);
 		if (e != DB_UNIQUE || (in->mask & (1u << AF_SLUG)))
 			break;
 	}
 	if (e == DB_UNIQUE) {
-		db_rollback();
 		if (in->mask & (1u << AF_SLUG))
 			http_fail(r, ERR_SLUG_TAKEN, "slug",
 			    "you already have an "
 			    "article with this slug");
 		else
-			http_fail(r, ERR_CONFLICT, "slug",
-			    "no free slug found; "
+			http_fail(r, ERR_CONFLICT, "slug", "no free slug found; "
 			    "retry");
-		return DB_OK;
+		return DB_ROLLBACK;
 	}
 	if (e != DB_OK)
-		goto fail;
-	answer_article(r, res, 201);
-	http_header(r, "Location", "/api/v1/articles/%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if ((e = idem_store(r, k)) != DB_OK || (e = db_commit()) != DB_OK)
-		goto fail;
-	return DB_OK;
-fail:
-	db_rollback();
-	return e;
+		return e;
+	return idem_store(r, k);
 }
 
 void
@@ -243,10 +236,11 @@ void
 api_articles_get(struct req *r)
 {
 	const char *id = r->id;
-	PGresult *res;
+	struct answer an = { r, 200, false };
 	enum db_status e;
 
-	if ((e = repo_articles_get(r->user.id, id, &res)) == DB_EMPTY) {
+	if ((e = repo_articles_get(r->user.id, id, answer_article, &an)) ==
+	    DB_EMPTY) {
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
@@ -254,8 +248,6 @@ api_articles_get(struct req *r)
 		http_db_failed(r, e);
 		return;
 	}
-	answer_article(r, res, 200);
-	PQclear(res);
 }
 
 void
@@ -265,7 +257,7 @@ api_articles_update(struct req *r)
 	char wp[24];
 	const struct fval *v = r->in;
 	struct article_in in;
-	PGresult *res;
+	struct answer an = { r, 200, false };
 	enum db_status e;
 
 	to_input(v, &in);
@@ -275,13 +267,12 @@ api_articles_update(struct req *r)
 	}
 	/* nothing to change: the article as it is, updated_at untouched */
 	if (in.mask == 0)
-		e = repo_articles_get(r->user.id, id, &res);
+		e = repo_articles_get(r->user.id, id, answer_article, &an);
 	else
-		e = repo_articles_update(r->user.id, id, &in, &res);
+		e = repo_articles_update(r->user.id, id, &in, answer_article,
+		    &an);
 	switch (e) {
 	case DB_OK:
-		answer_article(r, res, 200);
-		PQclear(res);
 		return;
 	case DB_EMPTY:
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
@@ -311,21 +302,52 @@ api_articles_delete(struct req *r)
 		http_no_content(r);
 }
 
+/* The related articles being written. */
+struct related {
+	struct req	*r;
+	struct jw	 w;
+	bool		 started, done;
+};
+
+static void
+related_start(struct related *rel)
+{
+	if (rel->started)
+		return;
+	rel->started = true;
+	jw_init(&rel->w, &rel->r->out);
+	jw_obj(&rel->w);
+	jw_key(&rel->w, "items");
+	jw_arr(&rel->w);
+}
+
+/* One neighbour, nearest first. */
+static void
+related_item(void *arg, const struct article_row *a)
+{
+	struct related *rel = arg;
+
+	related_start(rel);
+	/* no distance (NaN, infinite): these sort last */
+	if (rel->done || !json_number(a->distance)) {
+		rel->done = true;
+		return;
+	}
+	article_write(&rel->w, a, false);
+}
+
 void
 api_articles_related(struct req *r)
 {
 	const char *id = r->id;
 	int64_t limit;
-	PGresult *res;
+	struct related rel = { r, { 0 }, false, false };
 	enum db_status e;
-	struct article_row a;
-	struct jw w;
-	int i, n;
 
 	if (!validate_limit(r, "limit", RELATED_DEFAULT, RELATED_MAX, &limit))
 		return;
-	if ((e = repo_articles_related(r->user.id, id, limit, &res)) ==
-	    DB_EMPTY) {
+	if ((e = repo_articles_related(r->user.id, id, limit, related_item,
+	    &rel)) == DB_EMPTY) {
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
@@ -333,20 +355,8 @@ api_articles_related(struct req *r)
 		http_db_failed(r, e);
 		return;
 	}
-	n = PQntuples(res);
-	jw_init(&w, &r->out);
-	jw_obj(&w);
-	jw_key(&w, "items");
-	jw_arr(&w);
-	for (i = 0; i < n; i++) {
-		repo_articles_row(res, i, &a);
-		/* no neighbour (NULL row), or no distance: these sort last */
-		if (a.id == NULL || !json_number(a.distance))
-			break;
-		article_write(&w, &a, false);
-	}
-	jw_end(&w, ']');
-	jw_end(&w, '}');
-	PQclear(res);
+	related_start(&rel);
+	jw_end(&rel.w, ']');
+	jw_end(&rel.w, '}');
 	http_status(r, 200);
 }

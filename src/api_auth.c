@@ -103,7 +103,7 @@ api_auth_register(struct req *r)
 		return;
 	}
 	cred_new_api_key(key, prefix);
-	e = repo_users_create(NULL, email, hash, false, key, prefix, u);
+	e = repo_users_create(email, hash, false, key, prefix, u);
 	explicit_bzero(hash, sizeof(hash));
 	if (e == DB_UNIQUE) {
 		http_fail(r, ERR_EMAIL_TAKEN, NULL,
@@ -132,7 +132,7 @@ api_auth_login(struct req *r)
 	pw = v[F_PASSWORD].s;
 	/* an address that cannot exist is just another unknown email */
 	if (user_email_normalize(v[F_EMAIL].s, email))
-		e = repo_users_by_email(NULL, email, u);
+		e = repo_users_by_email(email, u);
 	if (e == DB_EMPTY) {
 		cred_dummy_verify(pw);
 		invalid_credentials(r);

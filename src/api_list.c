@@ -46,32 +46,50 @@ api_list_query(struct req *r, const char *const *statuses, int64_t *limit,
 }
 
 void
-api_list_page(struct req *r, PGresult *res, int64_t limit, api_list_row *row)
+api_list_begin(struct list_page *p, struct req *r, int64_t limit)
 {
-	const char *created, *id;
-	struct jw w;
-	int i, n = PQntuples(res);
+	memset(p, 0, sizeof(*p));
+	p->r = r;
+	p->limit = limit;
+}
 
-	jw_init(&w, &r->out);
-	jw_obj(&w);
-	jw_key(&w, "items");
-	jw_arr(&w);
-	for (i = 0; i < n && i < limit; i++)
-		row(res, i, &w, &created, &id);
-	jw_end(&w, ']');
-	jw_key(&w, "next_cursor");
-	if (n > limit) {
-		char next[CURSOR_LEN + 1];
-		int64_t us;
+/* The page's head, once: written only when the rows have come. */
+static void
+start(struct list_page *p)
+{
+	if (p->started)
+		return;
+	p->started = true;
+	jw_init(&p->w, &p->r->out);
+	jw_obj(&p->w);
+	jw_key(&p->w, "items");
+	jw_arr(&p->w);
+}
 
-		row(res, (int)limit - 1, NULL, &created, &id);
-		if (created != NULL && isotime_parse(created, &us) &&
-		    cursor_encode(us, id, next))
-			jw_str(&w, next);
-		else
-			jw_null(&w);
-	} else
-		jw_null(&w);
-	jw_end(&w, '}');
-	http_status(r, 200);
+struct jw *
+api_list_item(struct list_page *p, const char *created, const char *id)
+{
+	int64_t us;
+
+	start(p);
+	if (++p->n > p->limit)
+		return NULL;
+	if (p->n == p->limit && (created == NULL ||
+	    !isotime_parse(created, &us) || !cursor_encode(us, id, p->next)))
+		p->next[0] = '\0';
+	return &p->w;
+}
+
+void
+api_list_end(struct list_page *p)
+{
+	start(p);
+	jw_end(&p->w, ']');
+	jw_key(&p->w, "next_cursor");
+	if (p->n > p->limit && p->next[0] != '\0')
+		jw_str(&p->w, p->next);
+	else
+		jw_null(&p->w);
+	jw_end(&p->w, '}');
+	http_status(p->r, 200);
 }

@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "buf.h"
 #include "json.h"
 #include "cursor.h"
@@ -28,18 +26,29 @@ bool api_list_query(struct req *r, const char *const *statuses,
     int64_t *limit, const char **status, struct cursor *c);
 
 /*
- * One row of a list's result: written to w unless w is NULL, and its
- * cursor key given (the time it was made, as PostgreSQL printed it, and
- * its id).
+ * A page being written: {"items":[...],"next_cursor":...}.  The repo gives
+ * up to limit + 1 rows: one more than the page tells whether there is a
+ * next one.
  */
-typedef void api_list_row(PGresult *res, int i, struct jw *w,
-    const char **created, const char **id);
+struct list_page {
+	struct req	*r;
+	struct jw	 w;
+	int64_t		 limit, n;
+	bool		 started;
+	char		 next[CURSOR_LEN + 1];	/* "": no next page */
+};
+
+void api_list_begin(struct list_page *p, struct req *r, int64_t limit);
 
 /*
- * Answer 200 with the page of res, which holds up to limit + 1 rows: one
- * more than the page tells whether there is a next one.
+ * One row, with its cursor key (the time it was made, as PostgreSQL
+ * printed it, and its id): the writer to write the item into, or NULL
+ * for the row past the page.
  */
-void api_list_page(struct req *r, PGresult *res, int64_t limit,
-    api_list_row *row);
+struct jw *api_list_item(struct list_page *p, const char *created,
+    const char *id);
+
+/* Answer 200 with the page. */
+void api_list_end(struct list_page *p);
 
 #endif

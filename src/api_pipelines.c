@@ -18,7 +18,6 @@
 #include "api_list.h"
 #include "buf.h"
 #include "cursor.h"
-#include "db.h"
 #include "http.h"
 #include "idempotency.h"
 #include "json.h"
@@ -66,17 +65,26 @@ pipeline_write(struct jw *w, const struct pipeline_row *p)
 	jw_end(w, '}');
 }
 
+/* How to answer with one pipeline (repo_pipeline_fn answer_pipeline). */
+struct answer {
+	struct req	*r;
+	int		 status;	/* 200, 201 */
+	bool		 location;	/* with its Location header */
+};
+
 static void
-answer_pipeline(struct req *r, PGresult *res, int col0, int status)
+answer_pipeline(void *arg, const struct pipeline_row *p)
 {
-	struct pipeline_row p;
+	const struct answer *an = arg;
+	struct req *r = an->r;
 	struct jw w;
 
-	repo_pipelines_row(res, 0, col0, &p);
 	buf_truncate(&r->out, 0);
 	jw_init(&w, &r->out);
-	pipeline_write(&w, &p);
-	http_status(r, status);
+	pipeline_write(&w, p);
+	http_status(r, an->status);
+	if (an->location)
+		http_header(r, "Location", "/api/v1/pipelines/%s", p->id);
 }
 
 static void
@@ -123,10 +131,9 @@ limit_exceeded(struct req *r, const struct pipeline_start *st)
 static enum db_status
 account_gone(struct req *r)
 {
-	db_rollback();
 	http_fail(r, ERR_UNAUTHORIZED, NULL, "the credentials are no longer "
 	    "valid");
-	return DB_OK;
+	return DB_ROLLBACK;
 }
 
 struct start_args {
@@ -134,7 +141,7 @@ struct start_args {
 	const char		*article_id, *estimate;
 };
 
-/* One attempt at the start transaction; DB_OK: answered (see create_tx). */
+/* One attempt at the start transaction (http_tx; see create_tx). */
 static enum db_status
 start_tx(struct req *r, const void *arg)
 {
@@ -142,57 +149,42 @@ start_tx(struct req *r, const void *arg)
 	const struct idem *k = a->k;
 	const char *article_id = a->article_id, *estimate = a->estimate;
 	struct pipeline_start st;
-	PGresult *res = NULL;
+	struct answer an = { r, 201, true };
 	enum db_status e;
 
-	if ((e = db_begin()) != DB_OK)
-		return e;
 	switch (idem_claim(r, k, &e)) {
 	case IDEM_GO:
 		break;
 	case IDEM_DONE:
-		db_rollback();
-		return DB_OK;
+		return DB_ROLLBACK;
 	case IDEM_ERR:
-		goto fail;
+		return e;
 	}
 	if ((e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY)
 		return account_gone(r);
 	if (e != DB_OK)
-		goto fail;
-	e = repo_pipelines_start(r->user.id, article_id, estimate, &st, &res);
+		return e;
+	e = repo_pipelines_start(r->user.id, article_id, estimate, &st,
+	    answer_pipeline, &an);
 	if (e == DB_FOREIGN) {
 		/* the article went away between the check and the insert */
-		db_rollback();
-		http_fail(r, ERR_VALIDATION, "article_id",
-		    "article_id is not one of your "
+		http_fail(r, ERR_VALIDATION, "article_id", "article_id is not one of your "
 		    "articles");
-		return DB_OK;
+		return DB_ROLLBACK;
 	}
 	if (e != DB_OK)
-		goto fail;
+		return e;
 	if (!st.started) {
-		PQclear(res);
-		db_rollback();
 		if (!st.article_ok)
 			http_fail(r, ERR_VALIDATION, "article_id",
 			    "article_id is not one "
 			    "of your articles");
 		else
 			limit_exceeded(r, &st);
-		return DB_OK;
+		return DB_ROLLBACK;
 	}
-	answer_pipeline(r, res, PIPELINE_START_COL0, 201);
-	http_header(r, "Location", "/api/v1/pipelines/%s",
-	    PQgetvalue(res, 0, PIPELINE_START_COL0));
 	remaining_headers(r, st.remaining_cost, st.remaining_articles);
-	PQclear(res);
-	if ((e = idem_store(r, k)) != DB_OK || (e = db_commit()) != DB_OK)
-		goto fail;
-	return DB_OK;
-fail:
-	db_rollback();
-	return e;
+	return idem_store(r, k);
 }
 
 void
@@ -252,7 +244,7 @@ struct end_args {
 	const struct fval	*v;
 };
 
-/* One attempt at the end transaction; DB_OK: answered. */
+/* One attempt at the end transaction (http_tx; see create_tx). */
 static enum db_status
 end_tx(struct req *r, const void *arg)
 {
@@ -260,57 +252,44 @@ end_tx(struct req *r, const void *arg)
 	const char *id = a->id;
 	const struct fval *v = a->v;
 	struct usage u;
-	PGresult *res = NULL;
+	struct answer an = { r, 200, false };
+	char was[PIPELINE_STATUS_MAX];
 	enum db_status e;
 	bool ended;
 	const struct fval *art = &v[EF_ARTICLE_ID];
 
-	if ((e = db_begin()) != DB_OK)
-		return e;
 	if ((e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY)
 		return account_gone(r);
 	if (e != DB_OK)
-		goto fail;
+		return e;
 	e = repo_pipelines_end(r->user.id, id, v[EF_STATUS].s,
 	    v[EF_TOTAL_COST].present ? v[EF_TOTAL_COST].s : NULL,
 	    art->present, art->present && !art->is_null ? art->s : NULL,
 	    v[EF_ERROR_MESSAGE].present ? v[EF_ERROR_MESSAGE].s : NULL,
-	    &ended, &res);
+	    &ended, was, answer_pipeline, &an);
 	if (e == DB_EMPTY) {
-		db_rollback();
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
-		return DB_OK;
+		return DB_ROLLBACK;
 	}
 	if (e == DB_FOREIGN) {
-		db_rollback();
-		http_fail(r, ERR_VALIDATION, "article_id",
-		    "article_id is not one of your "
+		http_fail(r, ERR_VALIDATION, "article_id", "article_id is not one of your "
 		    "articles");
-		return DB_OK;
+		return DB_ROLLBACK;
 	}
 	if (e != DB_OK)
-		goto fail;
+		return e;
 	if (!ended) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "the pipeline is %s already: only a "
-		    "running pipeline can end", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		db_rollback();
+		    "running pipeline can end", was);
 		http_fail(r, ERR_INVALID_TRANSITION, NULL, "%s", msg);
-		return DB_OK;
+		return DB_ROLLBACK;
 	}
-	answer_pipeline(r, res, 1, 200);
-	PQclear(res);
 	if ((e = repo_usage_current(r->user.id, &u)) != DB_OK)
-		goto fail;
+		return e;
 	remaining_headers(r, u.remaining_cost, u.remaining_articles);
-	if ((e = db_commit()) != DB_OK)
-		goto fail;
 	return DB_OK;
-fail:
-	db_rollback();
-	return e;
 }
 
 void
@@ -325,18 +304,14 @@ api_pipelines_end(struct req *r)
 	http_tx(r, end_tx, &a);
 }
 
-/* A list row: a pipeline (api_list_row). */
+/* A list row: a pipeline. */
 static void
-pipeline_item(PGresult *res, int i, struct jw *w, const char **created,
-    const char **id)
+pipeline_item(void *arg, const struct pipeline_row *p)
 {
-	struct pipeline_row p;
+	struct jw *w = api_list_item(arg, p->started_at, p->id);
 
-	repo_pipelines_row(res, i, 0, &p);
 	if (w != NULL)
-		pipeline_write(w, &p);
-	*created = p.started_at;
-	*id = p.id;
+		pipeline_write(w, p);
 }
 
 void
@@ -345,28 +320,30 @@ api_pipelines_list(struct req *r)
 	int64_t limit;
 	const char *status;
 	struct cursor c;
-	PGresult *res = NULL;
+	struct list_page page;
 	enum db_status e;
 
 	if (!api_list_query(r, statuses, &limit, &status, &c))
 		return;
-	e = repo_pipelines_list(r->user.id, status, &c, limit + 1, &res);
-	if (e != DB_OK && e != DB_EMPTY) {
+	api_list_begin(&page, r, limit);
+	e = repo_pipelines_list(r->user.id, status, &c, limit + 1,
+	    pipeline_item, &page);
+	if (e != DB_OK) {
 		http_db_failed(r, e);
 		return;
 	}
-	api_list_page(r, res, limit, pipeline_item);
-	PQclear(res);
+	api_list_end(&page);
 }
 
 void
 api_pipelines_get(struct req *r)
 {
 	const char *id = r->id;
-	PGresult *res;
+	struct answer an = { r, 200, false };
 	enum db_status e;
 
-	if ((e = repo_pipelines_get(r->user.id, id, &res)) == DB_EMPTY) {
+	if ((e = repo_pipelines_get(r->user.id, id, answer_pipeline, &an)) ==
+	    DB_EMPTY) {
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return;
 	}
@@ -374,6 +351,4 @@ api_pipelines_get(struct req *r)
 		http_db_failed(r, e);
 		return;
 	}
-	answer_pipeline(r, res, 0, 200);
-	PQclear(res);
 }

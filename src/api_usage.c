@@ -6,7 +6,6 @@
 
 #include "api.h"
 #include "buf.h"
-#include "db.h"
 #include "http.h"
 #include "json.h"
 #include "repo.h"
@@ -32,36 +31,39 @@ api_usage_get(struct req *r)
 	http_status(r, 200);
 }
 
+/* One month of the history, into the items array. */
+static void
+history_item(void *arg, const struct usage_month *m)
+{
+	struct jw *w = arg;
+
+	jw_obj(w);
+	jw_kstr(w, "month", m->month);
+	jw_kraw(w, "articles_generated", m->articles_generated);
+	jw_kstr(w, "total_cost", m->total_cost);
+	jw_end(w, '}');
+}
+
 void
 api_usage_history(struct req *r)
 {
 	int64_t months;
-	PGresult *res = NULL;
 	enum db_status e;
 	struct jw w;
-	int i, n;
 
 	if (!validate_limit(r, "months", HISTORY_DEFAULT, HISTORY_MAX, &months))
 		return;
-	e = repo_usage_history(r->user.id, months, &res);
-	if (e != DB_OK && e != DB_EMPTY) {
-		http_db_failed(r, e);
-		return;
-	}
-	n = PQntuples(res);
 	jw_init(&w, &r->out);
 	jw_obj(&w);
 	jw_key(&w, "items");
 	jw_arr(&w);
-	for (i = 0; i < n; i++) {
-		jw_obj(&w);
-		jw_kstr(&w, "month", PQgetvalue(res, i, 0));
-		jw_kraw(&w, "articles_generated", PQgetvalue(res, i, 1));
-		jw_kstr(&w, "total_cost", PQgetvalue(res, i, 2));
-		jw_end(&w, '}');
+	/* a failure's answer replaces what was written */
+	e = repo_usage_history(r->user.id, months, history_item, &w);
+	if (e != DB_OK) {
+		http_db_failed(r, e);
+		return;
 	}
 	jw_end(&w, ']');
 	jw_end(&w, '}');
-	PQclear(res);
 	http_status(r, 200);
 }

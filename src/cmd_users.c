@@ -166,7 +166,6 @@ create(int argc, char **argv, bool admin)
 	char hash[CRYPT_OUTPUT_SIZE];
 	char key[API_KEY_LEN + 1], prefix[API_KEY_PREFIX + 1];
 	struct user *u = NULL;
-	PGconn *c = NULL;
 	enum db_status e;
 	long n;
 	int rc = 1;
@@ -195,7 +194,7 @@ create(int argc, char **argv, bool admin)
 		    argv[0]);
 		goto out;
 	}
-	if ((c = db_connect_once(cfg.database_url)) == NULL) {
+	if (!db_open(cfg.database_url)) {
 		fprintf(stderr, "blogposter %s: cannot connect to the database\n",
 		    argv[0]);
 		goto out;
@@ -205,7 +204,7 @@ create(int argc, char **argv, bool admin)
 		perror("calloc");
 		goto out;
 	}
-	e = repo_users_by_email(c, email, u);
+	e = repo_users_by_email(email, u);
 	if (e == DB_EMPTY) {
 		if (n == 0) {
 			fprintf(stderr, "blogposter %s: no password on standard "
@@ -213,7 +212,7 @@ create(int argc, char **argv, bool admin)
 			goto out;
 		}
 		cred_new_api_key(key, prefix);
-		e = repo_users_create(c, email, hash, admin, key, prefix, u);
+		e = repo_users_create(email, hash, admin, key, prefix, u);
 		if (e == DB_OK) {
 			print_user("created", u);
 			printf("api_key: %s\n", key);
@@ -231,7 +230,7 @@ create(int argc, char **argv, bool admin)
 		    "already exists\n", argv[0], email);
 		goto out;
 	}
-	if ((e = repo_users_promote(c, email, n > 0 ? hash : NULL, u)) != DB_OK)
+	if ((e = repo_users_promote(email, n > 0 ? hash : NULL, u)) != DB_OK)
 		goto db_error;
 	print_user("promoted", u);
 	printf("password %s; API key %s\n", n > 0 ?
@@ -248,7 +247,7 @@ out:
 	explicit_bzero(hash, sizeof(hash));
 	explicit_bzero(key, sizeof(key));
 	free(u);
-	PQfinish(c);
+	db_close();
 	fflush(stdout);
 	return rc;
 }

@@ -1,12 +1,17 @@
 /*
- * db.c - one PostgreSQL connection per worker.
+ * db.c - the process's one database handle (db.h, db_stmt.h).
  *
- * Statements live in the repo_* files; every table of them is prepared
- * right after each (re)connect, so a request only ever runs
- * PQexecPrepared.  A lost connection is noticed before the request uses
- * it (PQconsumeInput on the idle socket) and re-established with backoff;
- * in between every request gets DB_DOWN, which the HTTP layer turns into
- * 503 with Retry-After.
+ * Statements live in the repo_* files.  A worker prepares every table of
+ * them right after each (re)connect, so a request only ever runs
+ * PQexecPrepared; a one-shot command prepares each statement the first
+ * time it runs it.  A lost connection is noticed before the request uses
+ * it (PQconsumeInput on the idle socket) and, in a worker, re-established
+ * with backoff; in between every request gets DB_DOWN, which the HTTP
+ * layer turns into 503 with Retry-After.
+ *
+ * Every result goes through outcome(): the status the statement declares
+ * is the only success, and every failure is classified here by SQLSTATE.
+ * Transactions have one owner, db_tx().
  */
 #include "autoconf.h"
 
@@ -17,32 +22,42 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
+#include "db_stmt.h"
 #include "log.h"
 #include "repo.h"
+#include "util.h"
 
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	1000
-
-static PGconn *conn;
-static bool up;			/* connected and prepared */
-static long long next_try_ms;
-static long long backoff_ms = BACKOFF_MIN_MS;
-
-static const struct stmt_table *const *tables = repo_tables;
 
 #define GUARD_PARAMS	2
 /* the longest: an API key's SHA-256 as bytea text, 66 characters */
 #define GUARD_PARAM_MAX	80
 
-/* The request's guard (db_guard). */
-static struct {
-	enum { GUARD_NONE, GUARD_PENDING, GUARD_DONE } state;
-	const struct stmt	*s;
-	char			 vals[GUARD_PARAMS][GUARD_PARAM_MAX];
-	const char		*params[GUARD_PARAMS];
-	enum db_status		 status;
-} guard;
+/* The handle: one per process. */
+struct db {
+	PGconn		*conn;
+	bool		 up;		/* connected (and, worker, prepared) */
+	bool		 worker;	/* reconnects; prepares all at connect */
+	bool		 server_left;	/* the server said it ends the connection */
+	long long	 next_try_ms;
+	long long	 backoff_ms;
+	/* one-shot: the statements prepared so far */
+	const struct stmt **prepared;
+	size_t		 nprepared, capprepared;
+	/* the request's guard (db_guard) */
+	struct {
+		enum { GUARD_NONE, GUARD_PENDING, GUARD_DONE } state;
+		const struct stmt	*s;
+		char			 vals[GUARD_PARAMS][GUARD_PARAM_MAX];
+		const char		*params[GUARD_PARAMS];
+		enum db_status		 status;
+	} guard;
+};
+
+static struct db self = { .backoff_ms = BACKOFF_MIN_MS };
+
+static const struct stmt_table *const *tables = repo_tables;
 
 static long long
 mono_ms(void)
@@ -52,8 +67,6 @@ mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-
-static bool server_left;	/* the server said it ends the connection */
 
 /*
  * The server's NOTICEs are not per-request information: not logged.  A
@@ -68,12 +81,12 @@ notice_receiver(void *arg, const PGresult *r)
 {
 	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	bool *left = arg;
 
-	(void)arg;
 	if ((sev != NULL && (strcmp(sev, "FATAL") == 0 ||
 	    strcmp(sev, "PANIC") == 0)) ||
 	    (state != NULL && strncmp(state, "57P", 3) == 0))
-		server_left = true;
+		*left = true;
 }
 
 /* Run one SET on c; false (logged) when the server refused it. */
@@ -89,8 +102,9 @@ session_set(PGconn *c, const char *sql)
 	return ok;
 }
 
-PGconn *
-db_connect_once(const char *conninfo)
+/* A connection with the session settings, or NULL (logged). */
+static PGconn *
+connect_to(const char *conninfo, bool *left)
 {
 	const char *keys[] = { "dbname", "connect_timeout",
 	    "application_name", NULL };
@@ -109,7 +123,7 @@ db_connect_once(const char *conninfo)
 		PQfinish(c);
 		return NULL;
 	}
-	PQsetNoticeReceiver(c, notice_receiver, NULL);
+	PQsetNoticeReceiver(c, notice_receiver, left);
 	/*
 	 * Timestamps are read in PostgreSQL's own text form (isotime.h):
 	 * ISO, in UTC, whatever the server's or the role's defaults.  One
@@ -121,6 +135,26 @@ db_connect_once(const char *conninfo)
 			return NULL;
 		}
 	return c;
+}
+
+PGconn *
+db_connect_once(const char *conninfo)
+{
+	static bool ignored;
+
+	return connect_to(conninfo, &ignored);
+}
+
+static bool
+prepare(const struct stmt *s)
+{
+	PGresult *r = PQprepare(self.conn, s->name, s->sql, s->nparams, NULL);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		log_warnx("prepare %s: %s", s->name, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok;
 }
 
 static bool
@@ -137,39 +171,60 @@ prepare_all(void)
 	 * list request's statements spent 40% of their time planning; list
 	 * 5.0k -> 5.8k req/s, its SQL under pgbench 14k -> 19k.
 	 */
-	(void)session_set(conn, "SET plan_cache_mode = force_generic_plan");
+	(void)session_set(self.conn, "SET plan_cache_mode = force_generic_plan");
 	for (t = 0; tables[t] != NULL; t++)
-		for (i = 0; i < tables[t]->n; i++) {
-			const struct stmt *s = &tables[t]->stmts[i];
-			PGresult *r = PQprepare(conn, s->name, s->sql,
-			    s->nparams, NULL);
-
-			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-				log_warnx("prepare %s: %s", s->name,
-				    PQresultErrorMessage(r));
-				PQclear(r);
+		for (i = 0; i < tables[t]->n; i++)
+			if (!prepare(&tables[t]->stmts[i]))
 				return false;
-			}
-			PQclear(r);
-		}
 	return true;
+}
+
+/* One-shot handle: prepare s unless it already is.  False: logged. */
+static bool
+prepared(const struct stmt *s)
+{
+	size_t i;
+
+	if (self.worker)
+		return true;
+	for (i = 0; i < self.nprepared; i++)
+		if (self.prepared[i] == s)
+			return true;
+	if (!prepare(s))
+		return false;
+	if (self.nprepared == self.capprepared) {
+		self.capprepared = self.capprepared ? self.capprepared * 2 : 16;
+		self.prepared = xrealloc(self.prepared,
+		    self.capprepared * sizeof(*self.prepared));
+	}
+	self.prepared[self.nprepared++] = s;
+	return true;
+}
+
+/* The connection is gone: a worker reconnects before the next request. */
+static void
+mark_down(void)
+{
+	self.up = false;
+	self.next_try_ms = 0;
 }
 
 static bool
 try_connect(void)
 {
-	PQfinish(conn);
-	up = false;
-	if ((conn = db_connect_once(cfg.database_url)) == NULL ||
-	    !prepare_all()) {
-		next_try_ms = mono_ms() + backoff_ms;
-		backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ?
-		    BACKOFF_MAX_MS : backoff_ms * 2;
+	PQfinish(self.conn);
+	self.up = false;
+	self.server_left = false;
+	if ((self.conn = connect_to(cfg.database_url, &self.server_left)) ==
+	    NULL || !prepare_all()) {
+		self.next_try_ms = mono_ms() + self.backoff_ms;
+		self.backoff_ms = self.backoff_ms * 2 > BACKOFF_MAX_MS ?
+		    BACKOFF_MAX_MS : self.backoff_ms * 2;
 		return false;
 	}
-	backoff_ms = BACKOFF_MIN_MS;
-	server_left = false;
-	up = true;
+	self.backoff_ms = BACKOFF_MIN_MS;
+	self.server_left = false;
+	self.up = true;
 	log_info("database connected");
 	return true;
 }
@@ -177,40 +232,48 @@ try_connect(void)
 void
 db_init(void)
 {
+	db_close();
+	self.worker = true;
 	try_connect();
+}
+
+bool
+db_open(const char *conninfo)
+{
+	db_close();
+	self.worker = false;
+	self.server_left = false;
+	if ((self.conn = connect_to(conninfo, &self.server_left)) == NULL)
+		return false;
+	self.up = true;
+	return true;
 }
 
 void
 db_close(void)
 {
-	PQfinish(conn);
-	conn = NULL;
-	up = false;
-}
-
-PGconn *
-db_conn(void)
-{
-	return up ? conn : NULL;
+	PQfinish(self.conn);
+	free(self.prepared);
+	memset(&self, 0, sizeof(self));
+	self.backoff_ms = BACKOFF_MIN_MS;
 }
 
 bool
 db_ready(void)
 {
-	if (up) {
+	if (self.up) {
 		/*
 		 * An idle socket with EOF, an error or the server's FATAL
 		 * means the server left; PQisBusy parses what was read.
 		 */
-		if (PQconsumeInput(conn) && !PQisBusy(conn) && !server_left &&
-		    PQstatus(conn) == CONNECTION_OK &&
-		    PQtransactionStatus(conn) == PQTRANS_IDLE)
+		if (PQconsumeInput(self.conn) && !PQisBusy(self.conn) &&
+		    !self.server_left && PQstatus(self.conn) == CONNECTION_OK &&
+		    PQtransactionStatus(self.conn) == PQTRANS_IDLE)
 			return true;
 		log_warnx("database connection lost");
-		up = false;
-		next_try_ms = 0;
+		mark_down();
 	}
-	if (mono_ms() < next_try_ms)
+	if (!self.worker || mono_ms() < self.next_try_ms)
 		return false;
 	return try_connect();
 }
@@ -227,22 +290,19 @@ db_error_text(PGconn *c, PGresult *r)
 	return m ? m : c ? PQerrorMessage(c) : "no connection";
 }
 
-static const char *
-primary(PGresult *r)
-{
-	return db_error_text(conn, r);
-}
-
-/* Classify a failed result; marks the connection down when it broke. */
-static enum db_status
-classify(const char *what, PGresult *r)
+/*
+ * The one classifier: the status of failed result r (NULL: none) of c.
+ * Logged, except the answers a caller expects (a unique or foreign key
+ * violation, a serialization failure).
+ */
+enum db_status
+db_classify(PGconn *c, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
-	if (PQstatus(conn) != CONNECTION_OK) {
-		log_warnx("%s: connection broken: %s", what, PQerrorMessage(conn));
-		up = false;
-		next_try_ms = 0;
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		log_warnx("%s: connection broken: %s", what,
+		    c ? PQerrorMessage(c) : "no connection");
 		return DB_DOWN;
 	}
 	if (state != NULL) {
@@ -251,45 +311,66 @@ classify(const char *what, PGresult *r)
 		if (strcmp(state, "23503") == 0)
 			return DB_FOREIGN;
 		if (strcmp(state, "23514") == 0 || strncmp(state, "22", 2) == 0) {
-			log_warnx("%s: %s %s", what, state, primary(r));
+			log_warnx("%s: %s %s", what, state, db_error_text(c, r));
 			return DB_CHECK;
 		}
 		if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 			return DB_RETRY;
 		/* admin shutdown, crash recovery, cannot connect now */
 		if (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0) {
-			log_warnx("%s: %s %s", what, state, primary(r));
-			up = false;
-			next_try_ms = 0;
+			log_warnx("%s: %s %s", what, state, db_error_text(c, r));
 			return DB_DOWN;
 		}
 	}
-	log_warnx("%s: %s %s", what, state ? state : "-", primary(r));
+	log_warnx("%s: %s %s", what, state ? state : "-", db_error_text(c, r));
 	return DB_ERROR;
+}
+
+/* db_classify on the handle's connection; marks it down when it broke. */
+static enum db_status
+classify(const char *what, PGresult *r)
+{
+	enum db_status e = db_classify(self.conn, r, what);
+
+	if (e == DB_DOWN)
+		mark_down();
+	return e;
 }
 
 /* The guard has its outcome e (returned). */
 static enum db_status
 guard_done(enum db_status e)
 {
-	guard.state = GUARD_DONE;
-	guard.status = e;
+	self.guard.state = GUARD_DONE;
+	self.guard.status = e;
 	return e;
 }
 
-/* The status of a statement's result; *res keeps it on DB_OK / DB_EMPTY. */
+/*
+ * The status of statement s's result r: the result status s expects, or
+ * a classified failure.  *res keeps r on DB_OK / DB_EMPTY; r is freed
+ * otherwise.
+ */
 static enum db_status
 outcome(const struct stmt *s, PGresult *r, PGresult **res)
 {
+	ExecStatusType want = s->expect == DB_CMD ? PGRES_COMMAND_OK :
+	    PGRES_TUPLES_OK;
 	ExecStatusType st = PQresultStatus(r);
 	enum db_status e;
 
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+	if (r != NULL && st == want) {
 		*res = r;
-		return st == PGRES_TUPLES_OK && PQntuples(r) == 0 ?
-		    DB_EMPTY : DB_OK;
+		if (st == PGRES_TUPLES_OK)
+			return PQntuples(r) == 0 ? DB_EMPTY : DB_OK;
+		return strcmp(PQcmdTuples(r), "0") == 0 ? DB_EMPTY : DB_OK;
 	}
-	e = classify(s->name, r);
+	if (r != NULL && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+		log_warnx("%s: %s instead of %s", s->name, PQresStatus(st),
+		    PQresStatus(want));
+		e = DB_ERROR;
+	} else
+		e = classify(s->name, r);
 	PQclear(r);
 	return e;
 }
@@ -299,8 +380,8 @@ static enum db_status
 guard_outcome(PGresult *g)
 {
 	PGresult *kept = NULL;
-	enum db_status e = g ? outcome(guard.s, g, &kept) :
-	    classify(guard.s->name, NULL);
+	enum db_status e = g ? outcome(self.guard.s, g, &kept) :
+	    classify(self.guard.s->name, NULL);
 
 	PQclear(kept);
 	return guard_done(e);
@@ -316,7 +397,7 @@ pipeline_result(void)
 {
 	PGresult *first = NULL, *x;
 
-	while ((x = PQgetResult(conn)) != NULL) {
+	while ((x = PQgetResult(self.conn)) != NULL) {
 		if (first == NULL)
 			first = x;
 		else
@@ -331,9 +412,8 @@ pipeline_result(void)
 static enum db_status
 pipeline_broken(const struct stmt *s)
 {
-	log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(conn));
-	up = false;
-	next_try_ms = 0;
+	log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(self.conn));
+	mark_down();
 	return guard_done(DB_DOWN);
 }
 
@@ -341,12 +421,13 @@ pipeline_broken(const struct stmt *s)
 static enum db_status
 exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
 {
+	PGconn *conn = self.conn;
 	PGresult *g, *r = NULL, *x;
 	enum db_status e;
 
 	if (!PQenterPipelineMode(conn) ||
-	    !PQsendQueryPrepared(conn, guard.s->name, guard.s->nparams,
-	    guard.params, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(conn, self.guard.s->name,
+	    self.guard.s->nparams, self.guard.params, NULL, NULL, 0) ||
 	    !PQsendQueryPrepared(conn, s->name, s->nparams, params, NULL, NULL,
 	    0) ||
 	    !PQpipelineSync(conn))
@@ -380,8 +461,8 @@ db_guard(const struct stmt *s, const char *const *params)
 {
 	int i;
 
-	guard.state = GUARD_PENDING;
-	guard.s = s;
+	self.guard.state = GUARD_PENDING;
+	self.guard.s = s;
 	for (i = 0; i < s->nparams; i++) {
 		if (i >= GUARD_PARAMS || strlen(params[i]) >= GUARD_PARAM_MAX) {
 			/* never check a cut value: the request fails instead */
@@ -389,8 +470,8 @@ db_guard(const struct stmt *s, const char *const *params)
 			(void)guard_done(DB_ERROR);
 			return;
 		}
-		memcpy(guard.vals[i], params[i], strlen(params[i]) + 1);
-		guard.params[i] = guard.vals[i];
+		memcpy(self.guard.vals[i], params[i], strlen(params[i]) + 1);
+		self.guard.params[i] = self.guard.vals[i];
 	}
 }
 
@@ -399,19 +480,20 @@ db_guard_end(void)
 {
 	enum db_status e;
 
-	switch (guard.state) {
+	switch (self.guard.state) {
 	case GUARD_NONE:
 		return DB_OK;
 	case GUARD_PENDING:
-		(void)(up ? guard_outcome(PQexecPrepared(conn, guard.s->name,
-		    guard.s->nparams, guard.params, NULL, NULL, 0)) :
-		    guard_done(DB_DOWN));
+		(void)(self.up && prepared(self.guard.s) ?
+		    guard_outcome(PQexecPrepared(self.conn, self.guard.s->name,
+		    self.guard.s->nparams, self.guard.params, NULL, NULL, 0)) :
+		    guard_done(self.up ? DB_ERROR : DB_DOWN));
 		break;
 	case GUARD_DONE:
 		break;
 	}
-	e = guard.status;
-	guard.state = GUARD_NONE;
+	e = self.guard.status;
+	self.guard.state = GUARD_NONE;
 	return e;
 }
 
@@ -421,7 +503,7 @@ guard_first(void)
 {
 	enum db_status e;
 
-	if (guard.state != GUARD_PENDING)
+	if (self.guard.state != GUARD_PENDING)
 		return DB_OK;
 	e = guard_done(db_guard_end());	/* kept: db_guard_end() asks again */
 	return e == DB_EMPTY ? DB_DENIED : e;
@@ -431,13 +513,25 @@ enum db_status
 db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 {
 	*res = NULL;
-	if (!up)
-		return guard.state == GUARD_PENDING ? guard_done(DB_DOWN) :
+	if (!self.up)
+		return self.guard.state == GUARD_PENDING ? guard_done(DB_DOWN) :
 		    DB_DOWN;
-	if (guard.state == GUARD_PENDING)
+	if (self.guard.state == GUARD_PENDING)
 		return exec_guarded(s, params, res);
-	return outcome(s, PQexecPrepared(conn, s->name, s->nparams, params,
+	if (!prepared(s))
+		return classify(s->name, NULL);
+	return outcome(s, PQexecPrepared(self.conn, s->name, s->nparams, params,
 	    NULL, NULL, 0), res);
+}
+
+enum db_status
+db_run(const struct stmt *s, const char *const *params)
+{
+	PGresult *r;
+	enum db_status e = db_exec(s, params, &r);
+
+	PQclear(r);
+	return e;
 }
 
 enum db_status
@@ -465,6 +559,7 @@ db_execv(const struct stmt *s, PGresult **res, ...)
 	va_list ap;
 	int i;
 
+	*res = NULL;
 	if (s->nparams > 16)
 		return DB_ERROR;
 	va_start(ap, res);
@@ -474,17 +569,18 @@ db_execv(const struct stmt *s, PGresult **res, ...)
 	return db_exec(s, params, res);
 }
 
+/* A statement of the simple protocol expecting no rows (BEGIN, COMMIT). */
 static enum db_status
 simple(const char *sql)
 {
 	PGresult *r;
 	enum db_status e = DB_OK;
 
-	if (!up)
+	if (!self.up)
 		return DB_DOWN;
 	if ((e = guard_first()) != DB_OK)
 		return e;
-	r = PQexec(conn, sql);
+	r = PQexec(self.conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		e = classify(sql, r);
 	PQclear(r);
@@ -492,20 +588,49 @@ simple(const char *sql)
 }
 
 enum db_status
-db_begin(void)
+db_script(const char *sql, char *err, size_t n)
 {
-	return simple("BEGIN");
+	PGresult *r;
+	ExecStatusType st;
+	enum db_status e = DB_OK;
+
+	if (!self.up)
+		return DB_DOWN;
+	r = PQexec(self.conn, sql);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		snprintf(err, n, "%s", r ? PQresultErrorMessage(r) :
+		    PQerrorMessage(self.conn));
+		e = classify("script", r);
+	}
+	PQclear(r);
+	return e;
+}
+
+/* The one ROLLBACK of a transaction that is open (or failed). */
+static void
+rollback(void)
+{
+	if (self.up && PQtransactionStatus(self.conn) != PQTRANS_IDLE)
+		(void)simple("ROLLBACK");
 }
 
 enum db_status
-db_commit(void)
+db_tx(enum db_status (*unit)(void *), void *arg)
 {
-	return simple("COMMIT");
-}
+	enum db_status e = DB_RETRY;
+	int tries;
 
-void
-db_rollback(void)
-{
-	if (up && PQtransactionStatus(conn) != PQTRANS_IDLE)
-		(void)simple("ROLLBACK");
+	for (tries = 0; tries < DB_TX_TRIES && e == DB_RETRY; tries++) {
+		if ((e = simple("BEGIN")) != DB_OK)
+			return e;
+		if ((e = unit(arg)) == DB_OK) {
+			if ((e = simple("COMMIT")) == DB_OK)
+				return DB_OK;
+		}
+		rollback();
+		if (e == DB_ROLLBACK)
+			return DB_OK;
+	}
+	return e;
 }

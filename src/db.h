@@ -1,41 +1,53 @@
-/* db.h - the worker's one connection: reconnect, prepared statements. */
+/*
+ * db.h - the process's one database handle: connection, reconnect,
+ * prepared statements, the classification of every result, and the one
+ * owner of transactions (db_tx).
+ *
+ * A process holds one handle.  A worker opens it with db_init(), keeps it
+ * for its whole life, prepares every statement after each (re)connect and
+ * reconnects with backoff.  A one-shot command (migrate, create-admin,
+ * create-user) opens it from a connection string with db_open(); its
+ * statements are prepared on first use, so a command can run before the
+ * tables they name exist.  Either way the repo_* files run the same
+ * statements through the same path (db_stmt.h).
+ *
+ * This header does not expose libpq: handlers see statuses only.
+ */
 #ifndef BP_DB_H
 #define BP_DB_H
 
 #include <stdbool.h>
-
-#include <libpq-fe.h>
-
-/* One prepared statement: its name, its SQL and its parameter count. */
-struct stmt {
-	const char	*name;
-	const char	*sql;
-	int		 nparams;
-};
-
-/* The statements of one repo_* file. */
-struct stmt_table {
-	const struct stmt	*stmts;
-	int			 n;
-};
+#include <stddef.h>
 
 enum db_status {
 	DB_OK = 0,
-	DB_EMPTY,	/* the statement returned no row */
+	DB_EMPTY,	/* no row returned (or, for a command, none changed) */
 	DB_UNIQUE,	/* 23505 unique_violation */
 	DB_FOREIGN,	/* 23503 foreign_key_violation */
 	DB_CHECK,	/* 23514 check_violation, 22xxx data exceptions */
 	DB_RETRY,	/* 40001 / 40P01: run the transaction again */
 	DB_DOWN,	/* no connection: answer 503 */
 	DB_DENIED,	/* the pending guard returned no row (db_guard) */
+	DB_ROLLBACK,	/* a unit of db_tx answered early: undo, not an error */
 	DB_ERROR,	/* anything else: a bug, answer 500 */
 };
 
 /* Seconds a client should wait before retrying while the database is down. */
 #define DB_RETRY_AFTER 2
 
+/* How many times db_tx runs a unit that hit a serialization failure. */
+#define DB_TX_TRIES 3
+
 /* Worker start: connect once (a failure is not fatal: requests retry). */
 void db_init(void);
+
+/*
+ * A one-shot command: connect to conninfo (a URI or key=value string)
+ * without reconnecting later.  False (logged) when it cannot connect.
+ */
+bool db_open(const char *conninfo);
+
+/* Close the handle (worker exit, end of a command); safe when not open. */
 void db_close(void);
 
 /*
@@ -46,27 +58,29 @@ void db_close(void);
 bool db_ready(void);
 
 /*
- * Run a prepared statement.  *res receives the result on DB_OK and
- * DB_EMPTY (caller PQclear()s it) and NULL otherwise.  Errors are logged
- * once, here.
+ * Run a unit of work in one transaction: BEGIN, unit(arg), then COMMIT
+ * when it returns DB_OK, or exactly one ROLLBACK otherwise.  A unit that
+ * answered early (nothing to keep) returns DB_ROLLBACK, which db_tx turns
+ * into DB_OK after the rollback.  DB_RETRY, from the unit or the COMMIT,
+ * runs the whole unit again, at most DB_TX_TRIES times in all; a unit
+ * must therefore start from scratch each time it is called.  Returns
+ * DB_OK or the failure (DB_RETRY when every try hit one).
  */
-enum db_status db_exec(const struct stmt *s, const char *const *params,
-    PGresult **res);
-
-/* Like db_exec with one or more parameters given as arguments. */
-enum db_status db_execv(const struct stmt *s, PGresult **res, ...);
+enum db_status db_tx(enum db_status (*unit)(void *), void *arg);
 
 /*
  * A guard: a statement that must return a row for the request to count
  * (the authenticated-user check of a read).  It is not run here: the
- * request's next db_exec sends the guard and its own statement in one
- * round trip (libpq pipeline mode, one Sync, so one implicit transaction)
- * and returns DB_DENIED, without the statement's result, when the guard
+ * request's next statement sends the guard and itself in one round trip
+ * (libpq pipeline mode, one Sync, so one implicit transaction) and
+ * returns DB_DENIED, without the statement's rows, when the guard
  * returned no row, or the guard's own error when it failed.  Only for
  * statements that change nothing: the statement runs either way.  Any
  * other use of the connection runs a pending guard alone first.  The
- * parameters are copied (at most 2, 63 bytes each).
+ * parameters are copied (at most 2, 63 bytes each).  s is a struct stmt
+ * (db_stmt.h).
  */
+struct stmt;
 void db_guard(const struct stmt *s, const char *const *params);
 
 /*
@@ -77,27 +91,18 @@ void db_guard(const struct stmt *s, const char *const *params);
  */
 enum db_status db_guard_end(void);
 
-/* e, with *res cleared unless e is DB_OK (the statement returned rows). */
-enum db_status db_rows(enum db_status e, PGresult **res);
-
-/* Column c of row i as text; NULL when it is NULL or past the last column. */
-const char *db_col(PGresult *res, int i, int c);
-
-/* BEGIN / COMMIT / ROLLBACK on the worker's connection. */
-enum db_status db_begin(void);
-enum db_status db_commit(void);
-void db_rollback(void);
-
-/* A connection for one-shot commands (migrate, create-admin), or NULL. */
-PGconn *db_connect_once(const char *conninfo);
+/*
+ * A separate connection for a command that drives libpq itself (the
+ * import's COPY), or NULL.  Session settings as the handle's.
+ */
+struct pg_conn;
+struct pg_result;
+struct pg_conn *db_connect_once(const char *conninfo);
 
 /*
  * What to log of a failed result: the server's primary message, never its
  * DETAIL (a check violation's detail quotes the row, hashes included).
  */
-const char *db_error_text(PGconn *c, PGresult *r);
-
-/* The worker's connection (for tests and health), or NULL. */
-PGconn *db_conn(void);
+const char *db_error_text(struct pg_conn *c, struct pg_result *r);
 
 #endif

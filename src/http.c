@@ -216,21 +216,33 @@ http_db_failed(struct req *r, enum db_status e)
 		http_fail(r, ERR_INTERNAL, NULL, NULL);
 }
 
+/* http_tx's unit: one attempt of the handler's transaction. */
+struct http_unit {
+	struct req	*r;
+	enum db_status	(*tx)(struct req *, const void *);
+	const void	*arg;
+	size_t		 hdrs0;
+};
+
+static enum db_status
+http_unit(void *arg)
+{
+	struct http_unit *u = arg;
+
+	buf_truncate(&u->r->out, 0);
+	buf_truncate(&u->r->hdrs, u->hdrs0);
+	return u->tx(u->r, u->arg);
+}
+
 void
 http_tx(struct req *r, enum db_status (*tx)(struct req *, const void *),
     const void *arg)
 {
-	size_t hdrs0 = r->hdrs.len;
-	enum db_status e = DB_RETRY;
-	int tries;
+	struct http_unit u = { r, tx, arg, r->hdrs.len };
+	enum db_status e;
 
-	for (tries = 0; tries < 3 && e == DB_RETRY; tries++) {
-		buf_truncate(&r->out, 0);
-		buf_truncate(&r->hdrs, hdrs0);
-		e = tx(r, arg);
-	}
-	if (e != DB_OK) {
-		buf_truncate(&r->hdrs, hdrs0);
+	if ((e = db_tx(http_unit, &u)) != DB_OK) {
+		buf_truncate(&r->hdrs, u.hdrs0);
 		http_db_failed(r, e);
 	}
 }

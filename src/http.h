@@ -154,10 +154,12 @@ void http_fail_close(struct req *r);
 void http_db_failed(struct req *r, enum db_status e);
 
 /*
- * Run tx, one attempt at a transaction that answers the request when it
- * returns DB_OK, again (up to 3 attempts, each from the answer as it was
- * before the first) while it ends in DB_RETRY: a deadlock or a
- * serialization failure.  Any other failure is answered here (503, 500).
+ * Run tx as the unit of work of one transaction (db_tx: BEGIN, COMMIT or
+ * one ROLLBACK, and the retries of a deadlock or serialization failure).
+ * tx answers the request and returns DB_OK to commit, or DB_ROLLBACK when
+ * its answer keeps nothing (a conflict, a replay); each attempt starts
+ * from the answer as it was before the first.  Any other failure is
+ * answered here (503, 500).
  */
 void http_tx(struct req *r, enum db_status (*tx)(struct req *, const void *),
     const void *arg);

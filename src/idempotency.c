@@ -48,14 +48,13 @@ enum idem_step
 idem_claim(struct req *r, const struct idem *k, enum db_status *e)
 {
 	enum idem_claim c;
-	PGresult *res;
-	int64_t status;
+	int status;
 
 	*e = DB_OK;
 	if (!k->active)
 		return IDEM_GO;
-	if ((*e = repo_idem_claim(r->user.id, k->key, k->request, &c, &res)) !=
-	    DB_OK)
+	if ((*e = repo_idem_claim(r->user.id, k->key, k->request, &c, &status,
+	    &r->out, &r->hdrs)) != DB_OK)
 		return IDEM_ERR;
 	switch (c) {
 	case IDEM_CLAIMED:
@@ -69,17 +68,8 @@ idem_claim(struct req *r, const struct idem *k, enum db_status *e)
 		break;
 	}
 	/* the first answer, as it was */
-	if (!parse_int64(PQgetvalue(res, 0, 2), 100, 599, &status)) {
-		PQclear(res);
-		*e = DB_ERROR;
-		return IDEM_ERR;
-	}
-	r->out.len = 0;
-	buf_adds(&r->out, PQgetvalue(res, 0, 3));
-	r->status = (int)status;
-	buf_adds(&r->hdrs, PQgetvalue(res, 0, 4));
+	r->status = status;
 	http_header(r, "Idempotent-Replayed", "true");
-	PQclear(res);
 	return IDEM_DONE;
 }
 

@@ -2,18 +2,19 @@
  * idempotency.h - the Idempotency-Key header of POST /articles and POST
  * /pipelines (API.md, Conventions).
  *
- * A handler that honours it:
+ * A handler that honours it, as the unit of work of http_tx:
  *
  *	if (!idem_prepare(r, &k)) return;		// 400 on a bad header
- *	db_begin();
+ *	http_tx(r, create_tx, ...);
+ *
+ *	create_tx:
  *	switch (idem_claim(r, &k, &e)) {		// in the transaction
  *	case IDEM_GO: break;				// create, then:
- *	case IDEM_DONE: db_rollback(); return;		// replayed, or 409
- *	case IDEM_ERR: db_rollback(); ...e...		// database error
+ *	case IDEM_DONE: return DB_ROLLBACK;		// replayed, or 409
+ *	case IDEM_ERR: return e;			// database error
  *	}
  *	... create, write the answer to r ...
- *	idem_store(r, &k);				// same transaction
- *	db_commit();
+ *	return idem_store(r, &k);			// same transaction
  *
  * Without the header idem_claim returns IDEM_GO and idem_store does nothing.
  */

@@ -102,7 +102,7 @@ migration_name(const char *s, int *version)
 
 /* Read every migration file of dir, checksums included.  False on error. */
 static bool
-load_files(PGconn *c, const char *dir, struct mset *m)
+load_files(const char *dir, struct mset *m)
 {
 	DIR *d;
 	struct dirent *de;
@@ -138,7 +138,7 @@ load_files(PGconn *c, const char *dir, struct mset *m)
 			closedir(d);
 			return false;
 		}
-		if (!repo_migrations_checksum(c, f->sql, f->checksum)) {
+		if (repo_migrations_checksum(f->sql, f->checksum) != DB_OK) {
 			closedir(d);
 			return false;
 		}
@@ -159,15 +159,16 @@ load_files(PGconn *c, const char *dir, struct mset *m)
  * applied migration changed or has no file any more.
  */
 static bool
-match_applied(PGresult *applied, struct mset *m, bool quiet)
+match_applied(const struct migration_row *applied, size_t n, struct mset *m,
+    bool quiet)
 {
-	int i;
+	size_t i;
 	bool ok = true;
 
-	for (i = 0; i < PQntuples(applied); i++) {
-		int v = atoi(PQgetvalue(applied, i, 0));
-		const char *name = PQgetvalue(applied, i, 1);
-		const char *sum = PQgetvalue(applied, i, 2);
+	for (i = 0; i < n; i++) {
+		int v = applied[i].version;
+		const char *name = applied[i].name;
+		const char *sum = applied[i].checksum;
 		size_t k;
 
 		for (k = 0; k < m->n; k++)
@@ -192,55 +193,52 @@ match_applied(PGresult *applied, struct mset *m, bool quiet)
 }
 
 static int
-status(PGconn *c, struct mset *m)
+status(struct mset *m)
 {
-	bool exists;
-	PGresult *applied = repo_migrations_applied(c, &exists);
-	size_t k;
-	int i;
+	struct migration_row *applied;
+	size_t k, i, n;
 	bool ok;
 
-	if (applied == NULL)
+	if (repo_migrations_applied(&applied, &n) != DB_OK)
 		return 1;
-	ok = match_applied(applied, m, false);
+	ok = match_applied(applied, n, m, false);
 	for (k = 0; k < m->n; k++) {
 		const char *when = "";
 
-		for (i = 0; i < PQntuples(applied); i++)
-			if (atoi(PQgetvalue(applied, i, 0)) == m->files[k].version)
-				when = PQgetvalue(applied, i, 3);
+		for (i = 0; i < n; i++)
+			if (applied[i].version == m->files[k].version)
+				when = applied[i].applied_at;
 		printf("%-8s %s%s%s\n", m->files[k].applied ? "applied" :
 		    "pending", m->files[k].name, *when ? "  " : "", when);
 	}
-	PQclear(applied);
+	free(applied);
 	return ok ? 0 : 1;
 }
 
 static int
-apply_pending(PGconn *c, struct mset *m)
+apply_pending(struct mset *m)
 {
-	PGresult *applied;
-	bool exists;
-	size_t k;
+	struct migration_row *applied;
+	size_t k, na;
 	int n = 0;
 
-	if (!repo_migrations_ensure_table(c))
+	if (repo_migrations_ensure_table() != DB_OK)
 		return 1;
-	if ((applied = repo_migrations_applied(c, &exists)) == NULL)
+	if (repo_migrations_applied(&applied, &na) != DB_OK)
 		return 1;
-	if (!match_applied(applied, m, false)) {
-		PQclear(applied);
+	if (!match_applied(applied, na, m, false)) {
+		free(applied);
 		return 1;
 	}
-	PQclear(applied);
+	free(applied);
 	for (k = 0; k < m->n; k++) {
 		char err[2048] = "";
 
 		if (m->files[k].applied)
 			continue;
-		if (!repo_migrations_apply(c, m->files[k].version,
+		if (repo_migrations_apply(m->files[k].version,
 		    m->files[k].name, m->files[k].checksum, m->files[k].sql,
-		    err, sizeof(err))) {
+		    err, sizeof(err)) != DB_OK) {
 			fprintf(stderr, "blogposter: migration %s failed, "
 			    "nothing of it was applied: %s", m->files[k].name, err);
 			if (err[0] && err[strlen(err) - 1] != '\n')
@@ -258,7 +256,6 @@ int
 migrate_main(int argc, char **argv)
 {
 	struct mset m = { NULL, 0 };
-	PGconn *c;
 	bool only_status = false;
 	int i, rc = 1;
 
@@ -270,18 +267,18 @@ migrate_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((c = db_connect_once(cfg.database_url)) == NULL) {
+	if (!db_open(cfg.database_url)) {
 		fprintf(stderr, "blogposter: DATABASE_URL: cannot connect\n");
 		return 1;
 	}
-	if (!repo_migrations_lock(c))
+	if (repo_migrations_lock() != DB_OK)
 		goto out;
-	if (load_files(c, cfg.migrations_dir, &m))
-		rc = only_status ? status(c, &m) : apply_pending(c, &m);
-	repo_migrations_unlock(c);
+	if (load_files(cfg.migrations_dir, &m))
+		rc = only_status ? status(&m) : apply_pending(&m);
+	repo_migrations_unlock();
 out:
 	mset_free(&m);
-	PQfinish(c);
+	db_close();
 	return rc;
 }
 
@@ -289,20 +286,19 @@ bool
 migrate_check_current(bool *reachable)
 {
 	struct mset m = { NULL, 0 };
-	PGconn *c;
-	PGresult *applied = NULL;
-	bool exists, ok = false;
-	size_t k;
+	struct migration_row *applied = NULL;
+	bool ok = false;
+	size_t k, n;
 
 	*reachable = false;
-	if ((c = db_connect_once(cfg.database_url)) == NULL)
+	if (!db_open(cfg.database_url))
 		return false;
 	*reachable = true;
-	if (!load_files(c, cfg.migrations_dir, &m))
+	if (!load_files(cfg.migrations_dir, &m))
 		goto out;
-	if ((applied = repo_migrations_applied(c, &exists)) == NULL)
+	if (repo_migrations_applied(&applied, &n) != DB_OK)
 		goto out;
-	ok = match_applied(applied, &m, false);
+	ok = match_applied(applied, n, &m, false);
 	for (k = 0; k < m.n; k++)
 		if (!m.files[k].applied) {
 			fprintf(stderr, "blogposter: migration %s is pending\n",
@@ -310,8 +306,8 @@ migrate_check_current(bool *reachable)
 			ok = false;
 		}
 out:
-	PQclear(applied);
+	free(applied);
 	mset_free(&m);
-	PQfinish(c);
+	db_close();
 	return ok;
 }

@@ -2,6 +2,9 @@
  * repo.h - the SQL, one repo_* file per table.  Each file keeps its
  * statements in an enum and a same-order table; db.c prepares every table
  * listed in repo_tables after each connect.
+ *
+ * Repos hand back filled structs, or rows passed one by one to a function
+ * of the caller (valid during that call only), never a libpq result.
  */
 #ifndef BP_REPO_H
 #define BP_REPO_H
@@ -11,17 +14,11 @@
 
 #include "db.h"
 
+struct stmt_table;
 extern const struct stmt_table *const repo_tables[];
 
+struct buf;
 struct cursor;
-
-/*
- * repo_list.c, for the repo files' keyset lists: the variant of first[0..3]
- * (plain, by status, from a cursor, both) that status and c call for.
- */
-enum db_status repo_list(const struct stmt first[4], const char *user,
-    const char *status, const struct cursor *c, int64_t limit,
-    PGresult **res);
 
 /* repo_meta.c */
 extern const struct stmt_table repo_meta_table;
@@ -42,25 +39,24 @@ void repo_users_guard_token(const char *id, int64_t ver);
 void repo_users_guard_key(const char *key, const char *id);
 
 /*
- * Accounts (api_auth.c, api_me.c, api_admin.c, cmd_users.c).  Those taking
- * a PGconn run on that one-shot connection (the operator commands) or, when
- * it is NULL, on the worker's.  DB_EMPTY: no such user; DB_UNIQUE (create):
- * the email is taken.  Users come back in *u (struct user, user.h).
+ * Accounts (api_auth.c, api_me.c, api_admin.c, cmd_users.c, on the
+ * worker's handle or a command's).  DB_EMPTY: no such user; DB_UNIQUE
+ * (create): the email is taken.  Users come back in *u (struct user,
+ * user.h).
  */
 struct cursor;
 struct month_usage;
 struct usage;
 struct user;
 struct user_patch;
-enum db_status repo_users_create(PGconn *c, const char *email,
+enum db_status repo_users_create(const char *email,
     const char *hash, bool admin, const char *key, const char *prefix,
     struct user *u);
-enum db_status repo_users_by_email(PGconn *c, const char *email,
-    struct user *u);
+enum db_status repo_users_by_email(const char *email, struct user *u);
 enum db_status repo_users_by_id(const char *id, struct user *u);
 /* Make email an active admin; a non-NULL hash also sets the password. */
-enum db_status repo_users_promote(PGconn *c, const char *email,
-    const char *hash, struct user *u);
+enum db_status repo_users_promote(const char *email, const char *hash,
+    struct user *u);
 /* Replace old_hash by new_hash unless the password changed meanwhile. */
 enum db_status repo_users_rehash(const char *id, const char *old_hash,
     const char *new_hash);
@@ -115,8 +111,8 @@ struct article_in {
 };
 
 /*
- * One row of an articles result, pointing into the PGresult (valid until
- * it is cleared); NULL for SQL NULL.  Lists leave the contents NULL.
+ * One row of articles, valid during the call of the repo_article_fn it is
+ * given to; NULL for SQL NULL.  Lists leave the contents NULL.
  * Timestamps are PostgreSQL's text (isotime_parse reads it).
  */
 struct article_row {
@@ -127,31 +123,37 @@ struct article_row {
 	bool		 has_embedding;
 };
 
-void repo_articles_row(PGresult *res, int i, struct article_row *a);
-/* Newest first, at most limit rows after the cursor, optionally one status. */
+/* Called with each row of a result, in order. */
+typedef void repo_article_fn(void *arg, const struct article_row *a);
+
+/*
+ * Newest first, at most limit rows after the cursor, optionally one
+ * status.  No row is DB_OK (an empty page).
+ */
 enum db_status repo_articles_list(const char *user, const char *status,
-    const struct cursor *c, int64_t limit, PGresult **res);
+    const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg);
+/* The article to one(); DB_EMPTY: no such article. */
 enum db_status repo_articles_get(const char *user, const char *id,
-    PGresult **res);
+    repo_article_fn *one, void *arg);
 /*
  * Insert; without AF_SLUG in mask the slug is made from slug_base with the
  * first free suffix.  DB_UNIQUE: the explicit slug is taken (or, without
  * one, the free slug found was taken meanwhile: call again).
  */
 enum db_status repo_articles_create(const char *user, const char *slug_base,
-    const struct article_in *in, PGresult **res);
+    const struct article_in *in, repo_article_fn *one, void *arg);
 /* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
 enum db_status repo_articles_update(const char *user, const char *id,
-    const struct article_in *in, PGresult **res);
+    const struct article_in *in, repo_article_fn *one, void *arg);
 /* DB_EMPTY: no such article. */
 enum db_status repo_articles_delete(const char *user, const char *id);
 /*
- * The caller's other articles nearest to id by cosine distance.  DB_EMPTY:
- * no such article; otherwise one row per neighbour, or a single row with
- * a NULL id when there is none (no embedding).
+ * The caller's other articles nearest to id by cosine distance, nearest
+ * first, each with its distance.  DB_EMPTY: no such article; DB_OK with
+ * no row when it has no neighbour (or no embedding).
  */
 enum db_status repo_articles_related(const char *user, const char *id,
-    int64_t limit, PGresult **res);
+    int64_t limit, repo_article_fn *each, void *arg);
 
 /* repo_pipelines.c: always the caller's own runs. */
 extern const struct stmt_table repo_pipelines_table;
@@ -161,12 +163,15 @@ struct pipeline_row {
 			*started_at, *completed_at, *error_message;
 };
 
-/* The row's pipeline columns start at column col0. */
-void repo_pipelines_row(PGresult *res, int i, int col0, struct pipeline_row *p);
+/* Called with each pipeline of a result (valid during the call). */
+typedef void repo_pipeline_fn(void *arg, const struct pipeline_row *p);
+
+/* As repo_articles_list. */
 enum db_status repo_pipelines_list(const char *user, const char *status,
-    const struct cursor *c, int64_t limit, PGresult **res);
+    const struct cursor *c, int64_t limit, repo_pipeline_fn *each, void *arg);
+/* The pipeline to one(); DB_EMPTY: no such pipeline. */
 enum db_status repo_pipelines_get(const char *user, const char *id,
-    PGresult **res);
+    repo_pipeline_fn *one, void *arg);
 /*
  * Inside a transaction: lock the user's row, which serialises every start
  * and end of that user's runs.  DB_EMPTY: the user is gone.
@@ -182,22 +187,23 @@ struct pipeline_start {
 /*
  * Check the limits and insert a running pipeline when they allow it, in
  * one statement (after repo_pipelines_lock_user).  On DB_OK st says what
- * happened; when st->started, the pipeline's columns start at column
- * PIPELINE_START_COL0 of row 0 of *res.
+ * happened; when st->started, the new pipeline is given to one().
  */
-#define PIPELINE_START_COL0 10
 enum db_status repo_pipelines_start(const char *user, const char *article_id,
-    const char *estimate, struct pipeline_start *st, PGresult **res);
+    const char *estimate, struct pipeline_start *st, repo_pipeline_fn *one,
+    void *arg);
 /*
  * End a running pipeline and add its cost (and, completed, one article) to
  * the usage of the current UTC month, in one statement.  DB_EMPTY: no such
- * pipeline; *ended false: it was not running.  The pipeline's columns
- * start at column 1.  DB_FOREIGN: article_id is not one of the user's.
+ * pipeline; *ended false: it was not running, and was is its status.
+ * Ended, the pipeline is given to one().  DB_FOREIGN: article_id is not
+ * one of the user's.
  */
+#define PIPELINE_STATUS_MAX 16
 enum db_status repo_pipelines_end(const char *user, const char *id,
     const char *status, const char *total_cost, bool set_article,
     const char *article_id, const char *error_message, bool *ended,
-    PGresult **res);
+    char was[PIPELINE_STATUS_MAX], repo_pipeline_fn *one, void *arg);
 
 /* repo_usage.c */
 extern const struct stmt_table repo_usage_table;
@@ -205,25 +211,35 @@ extern const struct stmt_table repo_usage_table;
 struct usage;
 /* This UTC month's usage and limits of user (see usage.h). */
 enum db_status repo_usage_current(const char *user, struct usage *u);
-/* Months with use, newest first, the last months months: month, articles, cost. */
+/* One month of the history: "YYYY-MM", an integer, numeric text. */
+struct usage_month {
+	const char	*month, *articles_generated, *total_cost;
+};
+/*
+ * Months with use, newest first, the last months months, each to each()
+ * (valid during the call).  No month is DB_OK.
+ */
 enum db_status repo_usage_history(const char *user, int64_t months,
-    PGresult **res);
+    void (*each)(void *, const struct usage_month *), void *arg);
 
 /* repo_idempotency.c */
 extern const struct stmt_table repo_idempotency_table;
 
 enum idem_claim {
 	IDEM_CLAIMED,	/* new (or expired) key: go on, then store the answer */
-	IDEM_REPLAY,	/* answered before: *res columns 2..4 are status, body, headers */
+	IDEM_REPLAY,	/* answered before: its status, body and headers given back */
 	IDEM_MISMATCH,	/* the key was used for another request */
 };
 /*
  * Inside the transaction of the create: claim key for user, or wait for a
  * concurrent holder of it and read its stored answer.  request is what
- * makes two requests the same (method, path, body).
+ * makes two requests the same (method, path, body).  On IDEM_REPLAY the
+ * stored answer: *status, its body replacing body's contents, its extra
+ * headers added to hdrs.
  */
 enum db_status repo_idem_claim(const char *user, const char *key,
-    const char *request, enum idem_claim *out, PGresult **res);
+    const char *request, enum idem_claim *out, int *status, struct buf *body,
+    struct buf *hdrs);
 enum db_status repo_idem_store(const char *user, const char *key, int status,
     const char *body, const char *headers);
 

@@ -3,7 +3,7 @@
  *
  * Every statement carries the caller's user id in its WHERE clause.  Rows
  * come back in one column layout (ARTICLE_COLS) so that one function,
- * repo_articles_row(), reads them all; lists select NULL for the contents.
+ * article_row(), reads them all; lists select NULL for the contents.
  * Timestamps come in PostgreSQL's own text form (the worker's session is
  * TimeZone UTC, DateStyle ISO: db.c) and are formatted in C; to_char()
  * and extract() on every row cost the server a quarter of a list's time.
@@ -15,6 +15,7 @@
 
 #include "cursor.h"
 #include "repo.h"
+#include "repo_list.h"
 
 enum articles_stmt {
 	ART_LIST,
@@ -74,24 +75,24 @@ enum article_col {
 
 static const struct stmt stmts[ART__MAX] = {
 	{ "articles_list",	/* ART_LIST */
-	  LIST_HEAD LIST_TAIL, 2 },
+	  LIST_HEAD LIST_TAIL, 2, DB_ROWS },
 	{ "articles_list_status",	/* ART_LIST_STATUS */
-	  LIST_HEAD " AND a.status = $3" LIST_TAIL, 3 },
+	  LIST_HEAD " AND a.status = $3" LIST_TAIL, 3, DB_ROWS },
 	{ "articles_list_cursor",	/* ART_LIST_CURSOR */
 	  LIST_HEAD " AND (a.created_at, a.id) < ($3::timestamptz, $4::uuid)"
-	  LIST_TAIL, 4 },
+	  LIST_TAIL, 4, DB_ROWS },
 	{ "articles_list_status_cursor",	/* ART_LIST_STATUS_CURSOR */
 	  LIST_HEAD " AND a.status = $3"
 	  " AND (a.created_at, a.id) < ($4::timestamptz, $5::uuid)"
-	  LIST_TAIL, 5 },
+	  LIST_TAIL, 5, DB_ROWS },
 	{ "articles_get",	/* ART_GET */
 	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
-	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2 },
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2, DB_ROWS },
 	{ "articles_create",	/* ART_CREATE: the slug is $2, as given */
 	  "INSERT INTO articles AS a " INS_COLS
 	  " VALUES ($1::uuid, $3, $2, $4, " INS_VALS ")"
 	  " ON CONFLICT (user_id, slug) DO NOTHING"
-	  " RETURNING " ARTICLE_COLS("a"), 12 },
+	  " RETURNING " ARTICLE_COLS("a"), 12, DB_ROWS },
 	/*
 	 * ART_CREATE_AUTO: the slug is the first of $2, $2-2, $2-3, ... that
 	 * the user does not have; the base is cut so that base-N keeps to 500
@@ -114,7 +115,7 @@ static const struct stmt stmts[ART__MAX] = {
 	  " INSERT INTO articles AS a " INS_COLS
 	  " SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
 	  " ON CONFLICT (user_id, slug) DO NOTHING"
-	  " RETURNING " ARTICLE_COLS("a"), 12 },
+	  " RETURNING " ARTICLE_COLS("a"), 12, DB_ROWS },
 	/* $3 is the mask of the fields given: bit n is enum article_field n */
 	{ "articles_update",	/* ART_UPDATE */
 	  "UPDATE articles AS a SET"
@@ -137,10 +138,10 @@ static const struct stmt stmts[ART__MAX] = {
 	  " embedding = CASE WHEN $3::int & 1024 <> 0 THEN bp_embedding_in($14)"
 	  "   ELSE a.embedding END"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
-	  " RETURNING " ARTICLE_COLS("a"), 14 },
+	  " RETURNING " ARTICLE_COLS("a"), 14, DB_ROWS },
 	{ "articles_delete",	/* ART_DELETE */
 	  "DELETE FROM articles WHERE id = $2::uuid AND user_id = $1::uuid"
-	  " RETURNING id", 2 },
+	  " RETURNING id", 2, DB_ROWS },
 	/*
 	 * ART_RELATED: one row per neighbour, nearest first, or one row of
 	 * NULLs when the article has no embedding or no neighbour; no row
@@ -157,13 +158,14 @@ static const struct stmt stmts[ART__MAX] = {
 	  "      AND b.embedding IS NOT NULL AND a.embedding IS NOT NULL"
 	  "    ORDER BY distance, b.created_at DESC, b.id DESC"
 	  "    LIMIT $3::int8) n ON true"
-	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 3 },
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 3, DB_ROWS },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
 
-void
-repo_articles_row(PGresult *res, int i, struct article_row *a)
+/* Row i of res (ARTICLE_COLS, SUMMARY_COLS) into *a. */
+static void
+article_row(PGresult *res, int i, struct article_row *a)
 {
 	const char *h;
 
@@ -185,24 +187,54 @@ repo_articles_row(PGresult *res, int i, struct article_row *a)
 	a->distance = db_col(res, i, AC_DISTANCE);
 }
 
-enum db_status
-repo_articles_list(const char *user, const char *status,
-    const struct cursor *c, int64_t limit, PGresult **res)
+/*
+ * e, after giving each row of res with an id to each (rows without one:
+ * the no-neighbour row of ART_RELATED); res is cleared.
+ */
+static enum db_status
+each_row(enum db_status e, PGresult *res, repo_article_fn *each, void *arg)
 {
-	return repo_list(&stmts[ART_LIST], user, status, c, limit, res);
+	struct article_row a;
+	int i;
+
+	if (e == DB_OK)
+		for (i = 0; i < PQntuples(res); i++) {
+			article_row(res, i, &a);
+			if (a.id != NULL)
+				each(arg, &a);
+		}
+	PQclear(res);
+	return e;
 }
 
 enum db_status
-repo_articles_get(const char *user, const char *id, PGresult **res)
+repo_articles_list(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg)
 {
-	return db_rows(db_execv(&stmts[ART_GET], res, user, id), res);
+	PGresult *res;
+	enum db_status e;
+
+	e = repo_list(&stmts[ART_LIST], user, status, c, limit, &res);
+	return each_row(e, res, each, arg);
+}
+
+enum db_status
+repo_articles_get(const char *user, const char *id, repo_article_fn *one,
+    void *arg)
+{
+	PGresult *res;
+	enum db_status e;
+
+	e = db_execv(&stmts[ART_GET], &res, user, id);
+	return each_row(e, res, one, arg);
 }
 
 enum db_status
 repo_articles_create(const char *user, const char *slug_base,
-    const struct article_in *in, PGresult **res)
+    const struct article_in *in, repo_article_fn *one, void *arg)
 {
 	const char *p[12];
+	PGresult *res;
 	enum db_status e;
 	bool explicit = (in->mask & (1u << AF_SLUG)) != 0;
 	int f, k = 0;
@@ -212,19 +244,21 @@ repo_articles_create(const char *user, const char *slug_base,
 	for (f = 0; f < AF__MAX; f++)
 		if (f != AF_SLUG)
 			p[k++] = (in->mask & (1u << f)) ? in->v[f] : NULL;
-	e = db_exec(&stmts[explicit ? ART_CREATE : ART_CREATE_AUTO], p, res);
+	e = db_exec(&stmts[explicit ? ART_CREATE : ART_CREATE_AUTO], p, &res);
 	/* ON CONFLICT DO NOTHING: no row means the slug was taken */
 	if (e == DB_EMPTY)
 		e = DB_UNIQUE;
-	return db_rows(e, res);
+	return each_row(e, res, one, arg);
 }
 
 enum db_status
 repo_articles_update(const char *user, const char *id,
-    const struct article_in *in, PGresult **res)
+    const struct article_in *in, repo_article_fn *one, void *arg)
 {
 	const char *p[14];
 	char mask[16];
+	PGresult *res;
+	enum db_status e;
 	int f;
 
 	snprintf(mask, sizeof(mask), "%u", in->mask);
@@ -233,25 +267,27 @@ repo_articles_update(const char *user, const char *id,
 	p[2] = mask;
 	for (f = 0; f < AF__MAX; f++)
 		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
-	return db_rows(db_exec(&stmts[ART_UPDATE], p, res), res);
+	e = db_exec(&stmts[ART_UPDATE], p, &res);
+	return each_row(e, res, one, arg);
 }
 
 enum db_status
 repo_articles_delete(const char *user, const char *id)
 {
-	PGresult *res;
-	enum db_status e = db_execv(&stmts[ART_DELETE], &res, user, id);
+	const char *p[] = { user, id };
 
-	PQclear(res);
-	return e;
+	return db_run(&stmts[ART_DELETE], p);
 }
 
 enum db_status
 repo_articles_related(const char *user, const char *id, int64_t limit,
-    PGresult **res)
+    repo_article_fn *each, void *arg)
 {
 	char lim[24];
+	PGresult *res;
+	enum db_status e;
 
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
-	return db_rows(db_execv(&stmts[ART_RELATED], res, user, id, lim), res);
+	e = db_execv(&stmts[ART_RELATED], &res, user, id, lim);
+	return each_row(e, res, each, arg);
 }

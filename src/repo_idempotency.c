@@ -13,7 +13,11 @@
 
 #include <stdio.h>
 
+#include "buf.h"
+#include "db_stmt.h"
+#include "log.h"
 #include "repo.h"
+#include "util.h"
 
 enum idem_stmt {
 	IDEM_CLAIM,
@@ -43,38 +47,45 @@ static const struct stmt stmts[IDEM__MAX] = {
 	  "  created_at = CASE WHEN " EXPIRED " THEN now() ELSE k.created_at END"
 	  " RETURNING k.status IS NULL,"
 	  "  k.request_hash = sha256(convert_to($3, 'UTF8')),"
-	  "  k.status, k.response_body, k.response_headers", 3 },
+	  "  k.status, k.response_body, k.response_headers", 3, DB_ROWS },
 	{ "idempotency_store",	/* IDEM_STORE */
 	  "UPDATE idempotency_keys SET status = $3::int, response_body = $4,"
 	  "       response_headers = $5"
-	  " WHERE user_id = $1::uuid AND key = $2", 5 },
+	  " WHERE user_id = $1::uuid AND key = $2", 5, DB_CMD },
 };
 
 const struct stmt_table repo_idempotency_table = { stmts, IDEM__MAX };
 
 enum db_status
 repo_idem_claim(const char *user, const char *key, const char *request,
-    enum idem_claim *out, PGresult **res)
+    enum idem_claim *out, int *status, struct buf *body, struct buf *hdrs)
 {
 	PGresult *r;
 	enum db_status e;
+	int64_t st;
 
-	*res = NULL;
 	if ((e = db_execv(&stmts[IDEM_CLAIM], &r, user, key, request)) != DB_OK) {
 		PQclear(r);
 		return e;
 	}
-	if (PQgetvalue(r, 0, 0)[0] == 't') {
+	if (PQgetvalue(r, 0, 0)[0] == 't')
 		*out = IDEM_CLAIMED;
-		PQclear(r);
-	} else if (PQgetvalue(r, 0, 1)[0] != 't') {
+	else if (PQgetvalue(r, 0, 1)[0] != 't')
 		*out = IDEM_MISMATCH;
-		PQclear(r);
+	else if (!parse_int64(PQgetvalue(r, 0, 2), 100, 599, &st)) {
+		log_warnx("idempotency_claim: stored status %s",
+		    PQgetvalue(r, 0, 2));
+		e = DB_ERROR;
 	} else {
+		/* the first answer, as it was */
 		*out = IDEM_REPLAY;
-		*res = r;
+		*status = (int)st;
+		buf_truncate(body, 0);
+		buf_adds(body, PQgetvalue(r, 0, 3));
+		buf_adds(hdrs, PQgetvalue(r, 0, 4));
 	}
-	return DB_OK;
+	PQclear(r);
+	return e;
 }
 
 enum db_status
@@ -82,11 +93,11 @@ repo_idem_store(const char *user, const char *key, int status,
     const char *body, const char *headers)
 {
 	char st[16];
-	PGresult *r;
+	const char *p[] = { user, key, st, body, headers };
 	enum db_status e;
 
 	snprintf(st, sizeof(st), "%d", status);
-	e = db_execv(&stmts[IDEM_STORE], &r, user, key, st, body, headers);
-	PQclear(r);
-	return e;
+	/* no row to update cannot happen: the key was claimed in this transaction */
+	e = db_run(&stmts[IDEM_STORE], p);
+	return e == DB_EMPTY ? DB_OK : e;
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "cursor.h"
-#include "repo.h"
+#include "repo_list.h"
 
 enum db_status
 repo_list(const struct stmt first[4], const char *user, const char *status,
@@ -17,6 +17,7 @@ repo_list(const struct stmt first[4], const char *user, const char *status,
 {
 	char lim[24];
 	const char *p[5];
+	enum db_status e;
 	int k = 0;
 	bool from = c != NULL && c->present;
 
@@ -29,7 +30,7 @@ repo_list(const struct stmt first[4], const char *user, const char *status,
 		p[k++] = c->ts;
 		p[k++] = c->id;
 	}
+	e = db_exec(&first[(status != NULL ? 1 : 0) + (from ? 2 : 0)], p, res);
 	/* an empty page is a page: DB_EMPTY is not an error here */
-	return db_exec(&first[(status != NULL ? 1 : 0) + (from ? 2 : 0)], p,
-	    res);
+	return e == DB_EMPTY ? DB_OK : e;
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "db_stmt.h"
 #include "repo.h"
 
 enum meta_stmt {
@@ -12,7 +13,7 @@ enum meta_stmt {
 
 static const struct stmt stmts[META__MAX] = {
 	{ "meta_schema_version",	/* META_SCHEMA_VERSION */
-	  "SELECT coalesce(max(version), -1) FROM schema_migrations", 0 },
+	  "SELECT coalesce(max(version), -1) FROM schema_migrations", 0, DB_ROWS },
 };
 
 const struct stmt_table repo_meta_table = { stmts, META__MAX };
@@ -33,7 +34,8 @@ repo_meta_schema_version(long *version)
 	PGresult *r;
 	enum db_status e;
 
-	if ((e = db_exec(&stmts[META_SCHEMA_VERSION], NULL, &r)) != DB_OK)
+	if ((e = db_rows(db_exec(&stmts[META_SCHEMA_VERSION], NULL, &r),
+	    &r)) != DB_OK)
 		return e;
 	*version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);

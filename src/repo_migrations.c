@@ -1,14 +1,16 @@
 /*
  * repo_migrations.c - the schema_migrations table, for the migrate
- * command.  These run on a one-shot connection, not a worker's, so they
- * go through PQexecParams (parameters, never text pasted into SQL).
+ * command.  They run on the command's handle (db_open), which prepares
+ * each statement when it first runs: the table may not exist before
+ * MIG_ENSURE_TABLE.
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
+#include "db_stmt.h"
 #include "log.h"
 #include "repo_migrations.h"
 #include "util.h"
@@ -16,127 +18,149 @@
 /* An arbitrary constant: the advisory lock that serialises migrate runs. */
 #define MIGRATE_LOCK "726267"
 
-static bool
-ok_cmd(PGconn *c, PGresult *r, const char *what)
-{
-	if (PQresultStatus(r) == PGRES_COMMAND_OK ||
-	    PQresultStatus(r) == PGRES_TUPLES_OK)
-		return true;
-	log_warnx("%s: %s", what, db_error_text(c, r));
-	return false;
-}
+enum migrations_stmt {
+	MIG_LOCK,
+	MIG_UNLOCK,
+	MIG_ENSURE_TABLE,
+	MIG_EXISTS,
+	MIG_APPLIED,
+	MIG_CHECKSUM,
+	MIG_RECORD,
+	MIG__MAX
+};
 
-static bool
-run(PGconn *c, const char *sql, int n, const char *const *params,
-    const char *what)
-{
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	bool ok = ok_cmd(c, r, what);
+static const struct stmt stmts[MIG__MAX] = {
+	{ "migrations_lock",	/* MIG_LOCK */
+	  "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, DB_ROWS },
+	{ "migrations_unlock",	/* MIG_UNLOCK */
+	  "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")", 0, DB_ROWS },
+	{ "migrations_ensure_table",	/* MIG_ENSURE_TABLE */
+	  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	  " version integer PRIMARY KEY CHECK (version > 0),"
+	  " name text NOT NULL,"
+	  " checksum text NOT NULL,"
+	  " applied_at timestamptz NOT NULL DEFAULT now())", 0, DB_CMD },
+	{ "migrations_exists",	/* MIG_EXISTS */
+	  "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, DB_ROWS },
+	{ "migrations_applied",	/* MIG_APPLIED */
+	  "SELECT version, name, checksum,"
+	  " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	  " FROM schema_migrations ORDER BY version", 0, DB_ROWS },
+	{ "migrations_checksum",	/* MIG_CHECKSUM */
+	  "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", 1, DB_ROWS },
+	{ "migrations_record",	/* MIG_RECORD */
+	  "INSERT INTO schema_migrations (version, name, checksum)"
+	  " VALUES ($1::integer, $2, $3)", 3, DB_CMD },
+};
 
-	PQclear(r);
-	return ok;
-}
-
-bool
-repo_migrations_lock(PGconn *c)
+enum db_status
+repo_migrations_lock(void)
 {
-	return run(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, NULL,
-	    "advisory lock");
+	return db_run(&stmts[MIG_LOCK], NULL);
 }
 
 void
-repo_migrations_unlock(PGconn *c)
+repo_migrations_unlock(void)
 {
-	(void)run(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")", 0, NULL,
-	    "advisory unlock");
+	(void)db_run(&stmts[MIG_UNLOCK], NULL);
 }
 
-bool
-repo_migrations_ensure_table(PGconn *c)
+enum db_status
+repo_migrations_ensure_table(void)
 {
-	return run(c,
-	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " version integer PRIMARY KEY CHECK (version > 0),"
-	    " name text NOT NULL,"
-	    " checksum text NOT NULL,"
-	    " applied_at timestamptz NOT NULL DEFAULT now())",
-	    0, NULL, "create schema_migrations");
+	enum db_status e = db_run(&stmts[MIG_ENSURE_TABLE], NULL);
+
+	/* a command: "no row changed" is all it can say */
+	return e == DB_EMPTY ? DB_OK : e;
 }
 
-PGresult *
-repo_migrations_applied(PGconn *c, bool *table_exists)
+enum db_status
+repo_migrations_applied(struct migration_row **rows, size_t *n)
 {
 	PGresult *r;
+	enum db_status e;
+	bool exists;
+	int i;
 
-	*table_exists = true;
-	r = PQexecParams(c, "SELECT to_regclass('schema_migrations') IS NOT NULL",
-	    0, NULL, NULL, NULL, NULL, 0);
-	if (!ok_cmd(c, r, "schema_migrations lookup")) {
+	*rows = NULL;
+	*n = 0;
+	if ((e = db_exec(&stmts[MIG_EXISTS], NULL, &r)) != DB_OK) {
 		PQclear(r);
-		return NULL;
+		return e;
 	}
-	*table_exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
-	r = PQexecParams(c, *table_exists ?
-	    "SELECT version, name, checksum,"
-	    " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-	    " FROM schema_migrations ORDER BY version" :
-	    "SELECT 1::integer, ''::text, ''::text, ''::text WHERE false",
-	    0, NULL, NULL, NULL, NULL, 0);
-	if (!ok_cmd(c, r, "schema_migrations")) {
+	if (!exists)
+		return DB_OK;
+	if ((e = db_exec(&stmts[MIG_APPLIED], NULL, &r)) != DB_OK) {
 		PQclear(r);
-		return NULL;
+		return e == DB_EMPTY ? DB_OK : e;
 	}
-	return r;
+	*rows = xcalloc((size_t)PQntuples(r), sizeof(**rows));
+	for (i = 0; i < PQntuples(r); i++) {
+		struct migration_row *m = &(*rows)[i];
+
+		m->version = atoi(PQgetvalue(r, i, 0));
+		snprintf(m->name, sizeof(m->name), "%s", PQgetvalue(r, i, 1));
+		snprintf(m->checksum, sizeof(m->checksum), "%s",
+		    PQgetvalue(r, i, 2));
+		snprintf(m->applied_at, sizeof(m->applied_at), "%s",
+		    PQgetvalue(r, i, 3));
+	}
+	*n = (size_t)PQntuples(r);
+	PQclear(r);
+	return DB_OK;
 }
 
-bool
-repo_migrations_checksum(PGconn *c, const char *text, char out[65])
+enum db_status
+repo_migrations_checksum(const char *text, char out[65])
 {
-	const char *params[1] = { text };
-	PGresult *r = PQexecParams(c,
-	    "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')",
-	    1, NULL, params, NULL, NULL, 0);
-	bool ok = ok_cmd(c, r, "checksum");
+	const char *p[] = { text };
+	PGresult *r;
+	enum db_status e;
 
-	if (ok) {
-		strncpy(out, PQgetvalue(r, 0, 0), 64);
-		out[64] = '\0';
-	}
+	if ((e = db_exec(&stmts[MIG_CHECKSUM], p, &r)) == DB_OK)
+		snprintf(out, 65, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	return ok;
+	return e;
 }
 
-bool
-repo_migrations_apply(PGconn *c, int version, const char *name,
-    const char *checksum, const char *sql, char *err, size_t errsz)
+struct apply_unit {
+	const char	*const *params;
+	const char	*sql;
+	char		*err;
+	size_t		 errsz;
+};
+
+/* The file's SQL and its record, in db_tx. */
+static enum db_status
+apply_unit(void *arg)
+{
+	struct apply_unit *a = arg;
+	enum db_status e;
+
+	a->err[0] = '\0';
+	/* the file's own SQL: several statements, simple protocol */
+	if ((e = db_script(a->sql, a->err, a->errsz)) != DB_OK)
+		return e;
+	e = db_run(&stmts[MIG_RECORD], a->params);
+	if (e != DB_OK)
+		snprintf(a->err, a->errsz, "cannot record it (see above)");
+	return e;
+}
+
+enum db_status
+repo_migrations_apply(int version, const char *name, const char *checksum,
+    const char *sql, char *err, size_t errsz)
 {
 	char vbuf[16];
 	const char *params[3] = { vbuf, name, checksum };
-	PGresult *r;
+	struct apply_unit a = { params, sql, err, errsz };
+	enum db_status e;
 
 	snprintf(vbuf, sizeof(vbuf), "%d", version);
-	if (!run(c, "BEGIN", 0, NULL, "begin"))
-		goto fail;
-	/* the file's own SQL: several statements, simple protocol */
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(err, errsz, "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		goto fail;
-	}
-	PQclear(r);
-	if (!run(c, "INSERT INTO schema_migrations (version, name, checksum)"
-	    " VALUES ($1::integer, $2, $3)", 3, params, "record migration"))
-		goto fail;
-	if (!run(c, "COMMIT", 0, NULL, "commit"))
-		goto fail;
-	return true;
-fail:
-	if (err[0] == '\0')
-		snprintf(err, errsz, "%s", PQerrorMessage(c));
-	r = PQexec(c, "ROLLBACK");
-	PQclear(r);
-	return false;
+	err[0] = '\0';
+	if ((e = db_tx(apply_unit, &a)) != DB_OK && err[0] == '\0')
+		snprintf(err, errsz, "database error (see above)");
+	return e;
 }

@@ -1,26 +1,38 @@
-/* repo_migrations.h - SQL of the migrate command (one-shot connection). */
+/*
+ * repo_migrations.h - SQL of the migrate command, on the handle the
+ * command opens (db_open).  Every function returns DB_OK or the failure,
+ * logged.
+ */
 #ifndef BP_REPO_MIGRATIONS_H
 #define BP_REPO_MIGRATIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
-#include <libpq-fe.h>
+#include "db.h"
 
 /* Session advisory lock: a second migrate waits for the first. */
-bool repo_migrations_lock(PGconn *c);
-void repo_migrations_unlock(PGconn *c);
-bool repo_migrations_ensure_table(PGconn *c);
+enum db_status repo_migrations_lock(void);
+void repo_migrations_unlock(void);
+enum db_status repo_migrations_ensure_table(void);
+
+/* One row of schema_migrations. */
+struct migration_row {
+	int	 version;
+	char	 name[256];
+	char	 checksum[65];
+	char	 applied_at[32];	/* YYYY-MM-DDTHH:MM:SSZ */
+};
 /*
- * Applied migrations (version, name, checksum, applied_at) in order, or
- * NULL on error; an empty result when the table does not exist yet.
+ * Applied migrations in order: *rows (free()d by the caller, NULL when
+ * none) and *n.  None when the table does not exist yet.
  */
-PGresult *repo_migrations_applied(PGconn *c, bool *table_exists);
+enum db_status repo_migrations_applied(struct migration_row **rows,
+    size_t *n);
 /* SHA-256 (hex) of a file's text, computed by the server. */
-bool repo_migrations_checksum(PGconn *c, const char *text, char out[65]);
+enum db_status repo_migrations_checksum(const char *text, char out[65]);
 /* Run one file and record it, in one transaction.  err gets the reason. */
-bool repo_migrations_apply(PGconn *c, int version, const char *name,
+enum db_status repo_migrations_apply(int version, const char *name,
     const char *checksum, const char *sql, char *err, size_t errsz);
 
 #endif

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "cursor.h"
 #include "repo.h"
+#include "repo_list.h"
 #include "util.h"
 
 enum pipelines_stmt {
@@ -44,6 +45,9 @@ enum pipeline_col {
 	t ".estimated_cost, " t ".total_cost, " t ".started_at, "	\
 	t ".completed_at, " t ".error_message"
 
+/* The columns of the start's check before the new pipeline's (PIPE_START). */
+#define START_COL0	10
+
 /* The first day of the current UTC month, as api_usage.month holds it. */
 #define THIS_MONTH	"date_trunc('month', now() AT TIME ZONE 'UTC')::date"
 
@@ -56,26 +60,26 @@ enum pipeline_col {
 
 static const struct stmt stmts[PIPE__MAX] = {
 	{ "pipelines_list",	/* PIPE_LIST */
-	  LIST_HEAD LIST_TAIL, 2 },
+	  LIST_HEAD LIST_TAIL, 2, DB_ROWS },
 	{ "pipelines_list_status",	/* PIPE_LIST_STATUS */
-	  LIST_HEAD " AND p.status = $3" LIST_TAIL, 3 },
+	  LIST_HEAD " AND p.status = $3" LIST_TAIL, 3, DB_ROWS },
 	{ "pipelines_list_cursor",	/* PIPE_LIST_CURSOR */
 	  LIST_HEAD " AND (p.started_at, p.id) < ($3::timestamptz, $4::uuid)"
-	  LIST_TAIL, 4 },
+	  LIST_TAIL, 4, DB_ROWS },
 	{ "pipelines_list_status_cursor",	/* PIPE_LIST_STATUS_CURSOR */
 	  LIST_HEAD " AND p.status = $3"
 	  " AND (p.started_at, p.id) < ($4::timestamptz, $5::uuid)"
-	  LIST_TAIL, 5 },
+	  LIST_TAIL, 5, DB_ROWS },
 	{ "pipelines_get",	/* PIPE_GET */
 	  "SELECT " PIPELINE_COLS("p") " FROM pipelines p"
-	  " WHERE p.id = $2::uuid AND p.user_id = $1::uuid", 2 },
+	  " WHERE p.id = $2::uuid AND p.user_id = $1::uuid", 2, DB_ROWS },
 	/*
 	 * NO KEY UPDATE: conflicts with itself (one start or end of the user
 	 * at a time) but not with the KEY SHARE locks that foreign-key checks
 	 * take, so inserting an article meanwhile does not wait.
 	 */
 	{ "pipelines_lock_user",	/* PIPE_LOCK_USER */
-	  "SELECT 1 FROM users WHERE id = $1::uuid FOR NO KEY UPDATE", 1 },
+	  "SELECT 1 FROM users WHERE id = $1::uuid FOR NO KEY UPDATE", 1, DB_ROWS },
 	/*
 	 * PIPE_START: $1 user, $2 article or NULL, $3 estimate, $4 and $5 the
 	 * default limits, $6 PIPELINE_TIMEOUT_MINUTES.  s: this month's usage,
@@ -121,7 +125,7 @@ static const struct stmt stmts[PIPE__MAX] = {
 	  "        greatest(d.max_art - d.done - d.running"
 	  "              - CASE WHEN ins.id IS NULL THEN 0 ELSE 1 END, 0),"
 	  "        ins.*"
-	  "   FROM d LEFT JOIN ins ON true", 6 },
+	  "   FROM d LEFT JOIN ins ON true", 6, DB_ROWS },
 	/*
 	 * PIPE_END: $1 user, $2 pipeline, $3 'completed' or 'failed', $4 the
 	 * total cost or NULL (keep), $5 whether to set article_id to $6, $7
@@ -147,13 +151,14 @@ static const struct stmt stmts[PIPE__MAX] = {
 	  "     SET articles_generated = u.articles_generated + excluded.articles_generated,"
 	  "         total_cost = u.total_cost + excluded.total_cost"
 	  ")"
-	  " SELECT cur.status, e.* FROM cur LEFT JOIN e ON true", 7 },
+	  " SELECT cur.status, e.* FROM cur LEFT JOIN e ON true", 7, DB_ROWS },
 };
 
 const struct stmt_table repo_pipelines_table = { stmts, PIPE__MAX };
 
-void
-repo_pipelines_row(PGresult *res, int i, int col0, struct pipeline_row *p)
+/* The pipeline columns of row i of res, from column col0, into *p. */
+static void
+pipeline_row(PGresult *res, int i, int col0, struct pipeline_row *p)
 {
 	p->id = db_col(res, i, col0 + PC_ID);
 	p->article_id = db_col(res, i, col0 + PC_ARTICLE_ID);
@@ -165,27 +170,51 @@ repo_pipelines_row(PGresult *res, int i, int col0, struct pipeline_row *p)
 	p->error_message = db_col(res, i, col0 + PC_ERROR_MESSAGE);
 }
 
-enum db_status
-repo_pipelines_list(const char *user, const char *status,
-    const struct cursor *c, int64_t limit, PGresult **res)
+/* e, after giving each row of res (from col0) to each; res is cleared. */
+static enum db_status
+each_row(enum db_status e, PGresult *res, int col0, repo_pipeline_fn *each,
+    void *arg)
 {
-	return repo_list(&stmts[PIPE_LIST], user, status, c, limit, res);
+	struct pipeline_row p;
+	int i;
+
+	if (e == DB_OK)
+		for (i = 0; i < PQntuples(res); i++) {
+			pipeline_row(res, i, col0, &p);
+			each(arg, &p);
+		}
+	PQclear(res);
+	return e;
 }
 
 enum db_status
-repo_pipelines_get(const char *user, const char *id, PGresult **res)
+repo_pipelines_list(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, repo_pipeline_fn *each, void *arg)
 {
-	return db_rows(db_execv(&stmts[PIPE_GET], res, user, id), res);
+	PGresult *res;
+	enum db_status e;
+
+	e = repo_list(&stmts[PIPE_LIST], user, status, c, limit, &res);
+	return each_row(e, res, 0, each, arg);
+}
+
+enum db_status
+repo_pipelines_get(const char *user, const char *id, repo_pipeline_fn *one,
+    void *arg)
+{
+	PGresult *res;
+	enum db_status e;
+
+	e = db_execv(&stmts[PIPE_GET], &res, user, id);
+	return each_row(e, res, 0, one, arg);
 }
 
 enum db_status
 repo_pipelines_lock_user(const char *user)
 {
-	PGresult *res;
-	enum db_status e = db_execv(&stmts[PIPE_LOCK_USER], &res, user);
+	const char *p[] = { user };
 
-	PQclear(res);
-	return e;
+	return db_run(&stmts[PIPE_LOCK_USER], p);
 }
 
 static void
@@ -206,10 +235,12 @@ num(const char *s)
 
 enum db_status
 repo_pipelines_start(const char *user, const char *article_id,
-    const char *estimate, struct pipeline_start *st, PGresult **res)
+    const char *estimate, struct pipeline_start *st, repo_pipeline_fn *one,
+    void *arg)
 {
 	char max_art[24], timeout[24];
 	const char *p[6];
+	PGresult *r;
 	enum db_status e;
 
 	memset(st, 0, sizeof(*st));
@@ -222,28 +253,35 @@ repo_pipelines_start(const char *user, const char *article_id,
 	p[3] = cfg.max_monthly_cost;
 	p[4] = max_art;
 	p[5] = timeout;
-	if ((e = db_rows(db_exec(&stmts[PIPE_START], p, res), res)) != DB_OK)
+	if ((e = db_rows(db_exec(&stmts[PIPE_START], p, &r), &r)) != DB_OK)
 		return e;
-	st->article_ok = PQgetvalue(*res, 0, 0)[0] == 't';
-	st->cost_ok = PQgetvalue(*res, 0, 1)[0] == 't';
-	st->articles_ok = PQgetvalue(*res, 0, 2)[0] == 't';
-	st->started = PQgetvalue(*res, 0, 3)[0] == 't';
-	copy(st->used_cost, sizeof(st->used_cost), PQgetvalue(*res, 0, 4));
-	copy(st->max_cost, sizeof(st->max_cost), PQgetvalue(*res, 0, 5));
+	st->article_ok = PQgetvalue(r, 0, 0)[0] == 't';
+	st->cost_ok = PQgetvalue(r, 0, 1)[0] == 't';
+	st->articles_ok = PQgetvalue(r, 0, 2)[0] == 't';
+	st->started = PQgetvalue(r, 0, 3)[0] == 't';
+	copy(st->used_cost, sizeof(st->used_cost), PQgetvalue(r, 0, 4));
+	copy(st->max_cost, sizeof(st->max_cost), PQgetvalue(r, 0, 5));
 	copy(st->remaining_cost, sizeof(st->remaining_cost),
-	    PQgetvalue(*res, 0, 6));
-	st->used_articles = num(PQgetvalue(*res, 0, 7));
-	st->max_articles = num(PQgetvalue(*res, 0, 8));
-	st->remaining_articles = num(PQgetvalue(*res, 0, 9));
-	return DB_OK;
+	    PQgetvalue(r, 0, 6));
+	st->used_articles = num(PQgetvalue(r, 0, 7));
+	st->max_articles = num(PQgetvalue(r, 0, 8));
+	st->remaining_articles = num(PQgetvalue(r, 0, 9));
+	/* the new pipeline's columns follow the ten of the check */
+	if (!st->started) {
+		PQclear(r);
+		return DB_OK;
+	}
+	return each_row(DB_OK, r, START_COL0, one, arg);
 }
 
 enum db_status
 repo_pipelines_end(const char *user, const char *id, const char *status,
     const char *total_cost, bool set_article, const char *article_id,
-    const char *error_message, bool *ended, PGresult **res)
+    const char *error_message, bool *ended, char was[PIPELINE_STATUS_MAX],
+    repo_pipeline_fn *one, void *arg)
 {
 	const char *p[7];
+	PGresult *r;
 	enum db_status e;
 
 	*ended = false;
@@ -254,8 +292,15 @@ repo_pipelines_end(const char *user, const char *id, const char *status,
 	p[4] = set_article ? "true" : "false";
 	p[5] = article_id;
 	p[6] = error_message;
-	if ((e = db_rows(db_exec(&stmts[PIPE_END], p, res), res)) != DB_OK)
+	was[0] = '\0';
+	if ((e = db_rows(db_exec(&stmts[PIPE_END], p, &r), &r)) != DB_OK)
 		return e;
-	*ended = !PQgetisnull(*res, 0, 1);
-	return DB_OK;
+	/* cur.status, then the ended pipeline's columns (NULL: not running) */
+	*ended = !PQgetisnull(r, 0, 1);
+	copy(was, PIPELINE_STATUS_MAX, PQgetvalue(r, 0, 0));
+	if (!*ended) {
+		PQclear(r);
+		return DB_OK;
+	}
+	return each_row(DB_OK, r, 1, one, arg);
 }

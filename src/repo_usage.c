@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db_stmt.h"
 #include "repo.h"
 #include "usage.h"
 #include "util.h"
@@ -43,7 +44,7 @@ static const struct stmt stmts[USAGE__MAX] = {
 	  "               FROM pipelines WHERE user_id = $1::uuid"
 	  "                AND status = 'running'"
 	  "                AND started_at > now() - make_interval(mins => $4::int)) r"
-	  "  LEFT JOIN api_usage u ON u.user_id = $1::uuid AND u.month = m.month", 4 },
+	  "  LEFT JOIN api_usage u ON u.user_id = $1::uuid AND u.month = m.month", 4, DB_ROWS },
 	/* $1 user, $2 how many months back, this one included */
 	{ "usage_history",	/* USAGE_HISTORY */
 	  "SELECT to_char(month, 'YYYY-MM'), articles_generated, round(total_cost, 4)"
@@ -52,7 +53,7 @@ static const struct stmt stmts[USAGE__MAX] = {
 	  "   AND month > (" THIS_MONTH " - make_interval(months => $2::int))::date"
 	  "   AND month <= " THIS_MONTH
 	  "   AND (articles_generated > 0 OR total_cost > 0)"
-	  " ORDER BY month DESC", 2 },
+	  " ORDER BY month DESC", 2, DB_ROWS },
 };
 
 const struct stmt_table repo_usage_table = { stmts, USAGE__MAX };
@@ -98,10 +99,23 @@ repo_usage_current(const char *user, struct usage *u)
 }
 
 enum db_status
-repo_usage_history(const char *user, int64_t months, PGresult **res)
+repo_usage_history(const char *user, int64_t months,
+    void (*each)(void *, const struct usage_month *), void *arg)
 {
 	char m[24];
+	struct usage_month u;
+	PGresult *r;
+	enum db_status e;
+	int i;
 
 	snprintf(m, sizeof(m), "%lld", (long long)months);
-	return db_execv(&stmts[USAGE_HISTORY], res, user, m);
+	if ((e = db_execv(&stmts[USAGE_HISTORY], &r, user, m)) == DB_OK)
+		for (i = 0; i < PQntuples(r); i++) {
+			u.month = PQgetvalue(r, i, 0);
+			u.articles_generated = PQgetvalue(r, i, 1);
+			u.total_cost = PQgetvalue(r, i, 2);
+			each(arg, &u);
+		}
+	PQclear(r);
+	return e == DB_EMPTY ? DB_OK : e;
 }

@@ -3,10 +3,8 @@
  * account endpoints, the administration of users, and the operator
  * commands (create-admin, create-user).
  *
- * The operator commands run on a one-shot connection: the functions that
- * take a PGconn run there when it is not NULL (PQexecParams with the same
- * SQL as the prepared statement), and on the worker's prepared statement
- * when it is NULL.
+ * The operator commands run the same statements on the handle they open
+ * (db_open).
  */
 #include "autoconf.h"
 
@@ -16,14 +14,15 @@
 
 #include "config.h"
 #include "cursor.h"
+#include "db_stmt.h"
+#include "digest.h"
 #include "log.h"
 #include "repo.h"
-#include "digest.h"
 #include "usage.h"
 #include "user.h"
 #include "util.h"
 
-/* The API's user object; read back by name in fill_user(). */
+/* The API's user object, in enum user_col order: fill_user() reads it. */
 #define USER_COLS \
 	"u.id AS u_id, u.email AS u_email, u.role = 'admin' AS u_admin," \
 	" u.is_active AS u_active," \
@@ -65,6 +64,23 @@
 	" FROM pipelines p WHERE p.user_id = u.id AND p.status = 'running'" \
 	" AND p.started_at > now() - $3::integer * interval '1 minute') ip"
 
+/* Where fill_user() and fill_usage() find the columns above. */
+enum user_col {
+	UC_ID, UC_EMAIL, UC_ADMIN, UC_ACTIVE, UC_CREATED, UC_KEY_PREFIX,
+	UC_MAX_COST, UC_MAX_ARTICLES,
+	UC__N,
+	UC_VER = UC__N,		/* SECRET_COLS, when selected */
+	UC_HASH,
+};
+enum usage_col {
+	GC_MONTH, GC_ARTICLES, GC_IN_PROGRESS, GC_COST, GC_MAX_COST,
+	GC_MAX_ARTICLES, GC_REM_COST, GC_REM_ARTICLES,
+};
+/* USERS_USAGE_MONTH */
+enum month_col {
+	MC_USER, MC_EMAIL, MC_ARTICLES, MC_COST, MC_TOTAL_ARTICLES, MC_TOTAL_COST,
+};
+
 /* Serialises the changes that could leave no active admin. */
 #define ADMIN_LOCK_KEY "726268"
 
@@ -94,7 +110,7 @@ enum users_stmt {
 static const struct stmt stmts[USERS__MAX] = {
 	{ "users_auth_token",	/* USERS_AUTH_TOKEN */
 	  "SELECT role = 'admin' FROM users"
-	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2 },
+	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2, DB_ROWS },
 	/*
 	 * A key is given as its SHA-256 ($1, bytea: digest_sha256_bytea).  Hashed
 	 * by the server (sha256(convert_to(...))), the guard of a known key
@@ -102,54 +118,54 @@ static const struct stmt stmts[USERS__MAX] = {
 	 */
 	{ "users_auth_key",	/* USERS_AUTH_KEY */
 	  "SELECT id, role = 'admin' FROM users"
-	  " WHERE api_key_hash = $1::bytea AND is_active", 1 },
+	  " WHERE api_key_hash = $1::bytea AND is_active", 1, DB_ROWS },
 	/* the key of a request whose user is already known (a guard) */
 	{ "users_auth_key_of",	/* USERS_AUTH_KEY_OF */
 	  "SELECT role = 'admin' FROM users"
-	  " WHERE id = $2::uuid AND api_key_hash = $1::bytea AND is_active", 2 },
+	  " WHERE id = $2::uuid AND api_key_hash = $1::bytea AND is_active", 2, DB_ROWS },
 	{ "users_create",	/* USERS_CREATE */
 	  "INSERT INTO users AS u"
 	  " (email, password_hash, role, api_key_hash, api_key_prefix)"
 	  " VALUES (lower($1), $2, $3, $4::bytea, $5)"
-	  " RETURNING " USER_COLS ", " SECRET_COLS, 5 },
+	  " RETURNING " USER_COLS ", " SECRET_COLS, 5, DB_ROWS },
 	{ "users_by_email",	/* USERS_BY_EMAIL */
 	  "SELECT " USER_COLS ", " SECRET_COLS
-	  " FROM users u WHERE u.email = lower($1)", 1 },
+	  " FROM users u WHERE u.email = lower($1)", 1, DB_ROWS },
 	{ "users_by_id",	/* USERS_BY_ID */
 	  "SELECT " USER_COLS ", " SECRET_COLS
-	  " FROM users u WHERE u.id = $1::uuid", 1 },
+	  " FROM users u WHERE u.id = $1::uuid", 1, DB_ROWS },
 	{ "users_rehash",	/* USERS_REHASH */
 	  "UPDATE users SET password_hash = $2"
-	  " WHERE id = $1::uuid AND password_hash = $3", 3 },
+	  " WHERE id = $1::uuid AND password_hash = $3", 3, DB_CMD },
 	{ "users_bump_version",	/* USERS_BUMP_VERSION */
 	  "UPDATE users SET token_version = token_version + 1"
-	  " WHERE id = $1::uuid RETURNING token_version", 1 },
+	  " WHERE id = $1::uuid RETURNING token_version", 1, DB_ROWS },
 	{ "users_set_password",	/* USERS_SET_PASSWORD */
 	  "UPDATE users SET password_hash = $2, token_version = token_version + 1"
-	  " WHERE id = $1::uuid AND password_hash = $3 RETURNING token_version", 3 },
+	  " WHERE id = $1::uuid AND password_hash = $3 RETURNING token_version", 3, DB_ROWS },
 	{ "users_set_key",	/* USERS_SET_KEY */
 	  "UPDATE users SET api_key_hash = $2::bytea,"
-	  " api_key_prefix = $3 WHERE id = $1::uuid RETURNING api_key_prefix", 3 },
+	  " api_key_prefix = $3 WHERE id = $1::uuid RETURNING api_key_prefix", 3, DB_ROWS },
 	{ "users_clear_key",	/* USERS_CLEAR_KEY */
 	  "UPDATE users SET api_key_hash = NULL, api_key_prefix = NULL"
-	  " WHERE id = $1::uuid", 1 },
+	  " WHERE id = $1::uuid", 1, DB_CMD },
 	{ "users_admin_lock",	/* USERS_ADMIN_LOCK */
-	  "SELECT pg_advisory_xact_lock(" ADMIN_LOCK_KEY ")", 0 },
+	  "SELECT pg_advisory_xact_lock(" ADMIN_LOCK_KEY ")", 0, DB_ROWS },
 	{ "users_last_admin",	/* USERS_LAST_ADMIN */
 	  "SELECT u.role = 'admin' AND u.is_active AND NOT EXISTS"
 	  " (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.is_active"
-	  " AND o.id <> u.id) FROM users u WHERE u.id = $1::uuid", 1 },
+	  " AND o.id <> u.id) FROM users u WHERE u.id = $1::uuid", 1, DB_ROWS },
 	{ "users_delete",	/* USERS_DELETE */
-	  "DELETE FROM users WHERE id = $1::uuid", 1 },
+	  "DELETE FROM users WHERE id = $1::uuid", 1, DB_CMD },
 	{ "users_list",		/* USERS_LIST */
 	  "SELECT " USER_COLS ", " USAGE_COLS " FROM users u" USAGE_JOIN
 	  " WHERE strpos(u.email, lower($4)) > 0"
 	  " AND ($5::timestamptz IS NULL"
 	  " OR (u.created_at, u.id) < ($5::timestamptz, $6::uuid))"
-	  " ORDER BY u.created_at DESC, u.id DESC LIMIT $7::integer", 7 },
+	  " ORDER BY u.created_at DESC, u.id DESC LIMIT $7::integer", 7, DB_ROWS },
 	{ "users_is_admin",	/* USERS_IS_ADMIN */
 	  "SELECT 1 FROM users"
-	  " WHERE id = $1::uuid AND role = 'admin' AND is_active", 1 },
+	  " WHERE id = $1::uuid AND role = 'admin' AND is_active", 1, DB_ROWS },
 	{ "users_patch",	/* USERS_PATCH */
 	  "UPDATE users AS u SET is_active = coalesce($2::boolean, u.is_active),"
 	  " role = coalesce($3, u.role),"
@@ -157,7 +173,7 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " ELSE u.max_monthly_cost END,"
 	  " max_articles_per_month = CASE WHEN $6::boolean THEN $7::integer"
 	  " ELSE u.max_articles_per_month END"
-	  " WHERE u.id = $1::uuid RETURNING " USER_COLS, 7 },
+	  " WHERE u.id = $1::uuid RETURNING " USER_COLS, 7, DB_ROWS },
 	{ "users_usage_month",	/* USERS_USAGE_MONTH */
 	  "SELECT a.user_id AS m_user, u.email AS m_email,"
 	  " a.articles_generated AS m_articles,"
@@ -166,13 +182,13 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " (sum(a.total_cost) OVER ())::numeric(20,4)::text AS m_total_cost"
 	  " FROM api_usage a JOIN users u ON u.id = a.user_id"
 	  " WHERE a.month = $1::date"
-	  " ORDER BY a.total_cost DESC, a.articles_generated DESC, u.email", 1 },
+	  " ORDER BY a.total_cost DESC, a.articles_generated DESC, u.email", 1, DB_ROWS },
 	{ "users_promote",	/* USERS_PROMOTE */
 	  "UPDATE users AS u SET role = 'admin', is_active = true,"
 	  " password_hash = coalesce($2, u.password_hash),"
 	  " token_version = u.token_version"
 	  " + CASE WHEN $2 IS NULL THEN 0 ELSE 1 END"
-	  " WHERE u.email = lower($1) RETURNING " USER_COLS ", " SECRET_COLS, 2 },
+	  " WHERE u.email = lower($1) RETURNING " USER_COLS ", " SECRET_COLS, 2, DB_ROWS },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
@@ -236,155 +252,103 @@ repo_users_guard_key(const char *key, const char *id)
 	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
 }
 
-/*
- * Run statement s on one-shot connection c, or on the worker's prepared
- * statement when c is NULL.  Same contract as db_exec: *res is set on
- * DB_OK and DB_EMPTY only; errors are logged here.
- */
-static enum db_status
-run(PGconn *c, const struct stmt *s, const char *const *params,
-    PGresult **res)
-{
-	PGresult *r;
-	ExecStatusType st;
-	const char *state;
-	enum db_status e = DB_ERROR;
-
-	if (c == NULL)
-		return db_exec(s, params, res);
-	*res = NULL;
-	r = PQexecParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(r);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		*res = r;
-		return st == PGRES_TUPLES_OK && PQntuples(r) == 0 ?
-		    DB_EMPTY : DB_OK;
-	}
-	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (PQstatus(c) != CONNECTION_OK)
-		e = DB_DOWN;
-	else if (state != NULL && strcmp(state, "23505") == 0)
-		e = DB_UNIQUE;
-	if (e != DB_UNIQUE)
-		log_warnx("%s: %s", s->name, db_error_text(c, r));
-	PQclear(r);
-	return e;
-}
-
-/* Copy column name of row i into dst (size n); "" when NULL. */
+/* Copy column c of row i into dst (size n); "" when NULL. */
 static void
-col_copy(PGresult *r, int i, const char *name, char *dst, size_t n)
+col_copy(PGresult *r, int i, int c, char *dst, size_t n)
 {
-	int f = PQfnumber(r, name);
+	const char *v = db_col(r, i, c);
 
-	dst[0] = '\0';
-	if (f < 0 || PQgetisnull(r, i, f))
-		return;
-	snprintf(dst, n, "%s", PQgetvalue(r, i, f));
+	snprintf(dst, n, "%s", v != NULL ? v : "");
 }
 
-/* Integer column name of row i; def when NULL or absent. */
+/* Integer column c of row i; def when NULL or absent. */
 static int64_t
-col_int(PGresult *r, int i, const char *name, int64_t def)
+col_int(PGresult *r, int i, int c, int64_t def)
 {
-	int f = PQfnumber(r, name);
-	int64_t v;
+	const char *v = db_col(r, i, c);
+	int64_t n;
 
-	if (f < 0 || PQgetisnull(r, i, f) ||
-	    !parse_int64(PQgetvalue(r, i, f), INT64_MIN, INT64_MAX, &v))
+	if (v == NULL || !parse_int64(v, INT64_MIN, INT64_MAX, &n))
 		return def;
-	return v;
+	return n;
 }
 
 static bool
-col_bool(PGresult *r, int i, const char *name)
+col_bool(PGresult *r, int i, int c)
 {
-	int f = PQfnumber(r, name);
+	const char *v = db_col(r, i, c);
 
-	return f >= 0 && !PQgetisnull(r, i, f) && PQgetvalue(r, i, f)[0] == 't';
+	return v != NULL && v[0] == 't';
 }
 
-/* The USER_COLS (and SECRET_COLS, when selected) of row i. */
+/* The USER_COLS of row i, and the SECRET_COLS after them when secrets. */
 static void
-fill_user(PGresult *r, int i, struct user *u)
+fill_user(PGresult *r, int i, bool secrets, struct user *u)
 {
 	memset(u, 0, sizeof(*u));
-	col_copy(r, i, "u_id", u->id, sizeof(u->id));
-	col_copy(r, i, "u_email", u->email, sizeof(u->email));
-	u->admin = col_bool(r, i, "u_admin");
-	u->is_active = col_bool(r, i, "u_active");
-	col_copy(r, i, "u_created", u->created_at, sizeof(u->created_at));
-	col_copy(r, i, "u_key_prefix", u->api_key_prefix,
+	col_copy(r, i, UC_ID, u->id, sizeof(u->id));
+	col_copy(r, i, UC_EMAIL, u->email, sizeof(u->email));
+	u->admin = col_bool(r, i, UC_ADMIN);
+	u->is_active = col_bool(r, i, UC_ACTIVE);
+	col_copy(r, i, UC_CREATED, u->created_at, sizeof(u->created_at));
+	col_copy(r, i, UC_KEY_PREFIX, u->api_key_prefix,
 	    sizeof(u->api_key_prefix));
-	col_copy(r, i, "u_max_cost", u->max_monthly_cost,
+	col_copy(r, i, UC_MAX_COST, u->max_monthly_cost,
 	    sizeof(u->max_monthly_cost));
-	u->max_articles = col_int(r, i, "u_max_articles", -1);
-	u->token_version = col_int(r, i, "u_ver", 0);
-	col_copy(r, i, "u_hash", u->password_hash, sizeof(u->password_hash));
+	u->max_articles = col_int(r, i, UC_MAX_ARTICLES, -1);
+	if (!secrets)
+		return;
+	u->token_version = col_int(r, i, UC_VER, 0);
+	col_copy(r, i, UC_HASH, u->password_hash, sizeof(u->password_hash));
 }
 
-/* The USAGE_COLS of row i. */
+/* The USAGE_COLS of row i, from column c0. */
 static void
-fill_usage(PGresult *r, int i, struct usage *g)
+fill_usage(PGresult *r, int i, int c0, struct usage *g)
 {
 	memset(g, 0, sizeof(*g));
-	col_copy(r, i, "g_month", g->month, sizeof(g->month));
-	g->articles_generated = col_int(r, i, "g_articles", 0);
-	g->articles_in_progress = col_int(r, i, "g_in_progress", 0);
-	col_copy(r, i, "g_cost", g->total_cost, sizeof(g->total_cost));
-	col_copy(r, i, "g_max_cost", g->max_monthly_cost,
+	col_copy(r, i, c0 + GC_MONTH, g->month, sizeof(g->month));
+	g->articles_generated = col_int(r, i, c0 + GC_ARTICLES, 0);
+	g->articles_in_progress = col_int(r, i, c0 + GC_IN_PROGRESS, 0);
+	col_copy(r, i, c0 + GC_COST, g->total_cost, sizeof(g->total_cost));
+	col_copy(r, i, c0 + GC_MAX_COST, g->max_monthly_cost,
 	    sizeof(g->max_monthly_cost));
-	g->max_articles_per_month = col_int(r, i, "g_max_articles", 0);
-	col_copy(r, i, "g_rem_cost", g->remaining_cost,
+	g->max_articles_per_month = col_int(r, i, c0 + GC_MAX_ARTICLES, 0);
+	col_copy(r, i, c0 + GC_REM_COST, g->remaining_cost,
 	    sizeof(g->remaining_cost));
-	g->remaining_articles = col_int(r, i, "g_rem_articles", 0);
+	g->remaining_articles = col_int(r, i, c0 + GC_REM_ARTICLES, 0);
 }
 
 /* Run a statement that returns one user row into *u. */
 static enum db_status
-one_user(PGconn *c, enum users_stmt which, const char *const *params,
-    struct user *u)
+one_user(enum users_stmt which, const char *const *params, struct user *u)
 {
 	PGresult *r;
 	enum db_status e;
 
-	if ((e = run(c, &stmts[which], params, &r)) == DB_OK)
-		fill_user(r, 0, u);
-	PQclear(r);
-	return e;
-}
-
-/* A statement without rows to read: DB_EMPTY when it changed none. */
-static enum db_status
-command(const struct stmt *s, const char *const *params)
-{
-	PGresult *r;
-	enum db_status e;
-
-	if ((e = db_exec(s, params, &r)) == DB_OK &&
-	    strcmp(PQcmdTuples(r), "0") == 0)
-		e = DB_EMPTY;
+	if ((e = db_exec(&stmts[which], params, &r)) == DB_OK)
+		fill_user(r, 0, true, u);
 	PQclear(r);
 	return e;
 }
 
 enum db_status
-repo_users_create(PGconn *c, const char *email, const char *hash, bool admin,
+repo_users_create(const char *email, const char *hash, bool admin,
     const char *key, const char *prefix, struct user *u)
 {
 	char kh[SHA256_BYTEA_MAX];
 	const char *p[] = { email, hash, admin ? "admin" : "user", kh, prefix };
 
 	digest_sha256_bytea(key, kh);
-	return one_user(c, USERS_CREATE, p, u);
+	return one_user(USERS_CREATE, p, u);
 }
 
 enum db_status
-repo_users_by_email(PGconn *c, const char *email, struct user *u)
+repo_users_by_email(const char *email, struct user *u)
 {
 	const char *p[] = { email };
 
-	return one_user(c, USERS_BY_EMAIL, p, u);
+	return one_user(USERS_BY_EMAIL, p, u);
 }
 
 enum db_status
@@ -392,16 +356,15 @@ repo_users_by_id(const char *id, struct user *u)
 {
 	const char *p[] = { id };
 
-	return one_user(NULL, USERS_BY_ID, p, u);
+	return one_user(USERS_BY_ID, p, u);
 }
 
 enum db_status
-repo_users_promote(PGconn *c, const char *email, const char *hash,
-    struct user *u)
+repo_users_promote(const char *email, const char *hash, struct user *u)
 {
 	const char *p[] = { email, hash };
 
-	return one_user(c, USERS_PROMOTE, p, u);
+	return one_user(USERS_PROMOTE, p, u);
 }
 
 enum db_status
@@ -409,7 +372,7 @@ repo_users_rehash(const char *id, const char *old_hash, const char *new_hash)
 {
 	const char *p[] = { id, new_hash, old_hash };
 
-	return command(&stmts[USERS_REHASH], p);
+	return db_run(&stmts[USERS_REHASH], p);
 }
 
 enum db_status
@@ -417,7 +380,7 @@ repo_users_bump_version(const char *id)
 {
 	const char *p[] = { id };
 
-	return command(&stmts[USERS_BUMP_VERSION], p);
+	return db_run(&stmts[USERS_BUMP_VERSION], p);
 }
 
 enum db_status
@@ -429,7 +392,7 @@ repo_users_set_password(const char *id, const char *old_hash,
 	enum db_status e;
 
 	if ((e = db_exec(&stmts[USERS_SET_PASSWORD], p, &r)) == DB_OK)
-		*ver = col_int(r, 0, "token_version", 0);
+		*ver = col_int(r, 0, 0, 0);
 	PQclear(r);
 	return e;
 }
@@ -439,75 +402,63 @@ repo_users_set_key(const char *id, const char *key, const char *prefix)
 {
 	char kh[SHA256_BYTEA_MAX];
 	const char *p[] = { id, kh, prefix };
-	PGresult *r;
-	enum db_status e;
 
 	digest_sha256_bytea(key, kh);
-	e = db_exec(&stmts[USERS_SET_KEY], p, &r);
-	PQclear(r);
-	return e;
+	return db_run(&stmts[USERS_SET_KEY], p);
 }
 
 enum db_status
 repo_users_clear_key(const char *id)
 {
 	const char *p[] = { id };
-	PGresult *r;
 	enum db_status e;
 
 	/* no key to clear is fine: the user has none either way */
-	e = db_exec(&stmts[USERS_CLEAR_KEY], p, &r);
-	PQclear(r);
-	return e;
+	e = db_run(&stmts[USERS_CLEAR_KEY], p);
+	return e == DB_EMPTY ? DB_OK : e;
 }
 
 /* Take the admin lock inside the current transaction. */
 static enum db_status
 admin_lock(void)
 {
+	return db_run(&stmts[USERS_ADMIN_LOCK], NULL);
+}
+
+struct delete_unit {
+	const char	*id;
+	bool		*last_admin;
+};
+
+/* The delete, in db_tx: nothing when it would remove the last admin. */
+static enum db_status
+delete_unit(void *arg)
+{
+	struct delete_unit *d = arg;
+	const char *p[] = { d->id };
 	PGresult *r;
 	enum db_status e;
 
-	e = db_exec(&stmts[USERS_ADMIN_LOCK], NULL, &r);
+	*d->last_admin = false;
+	if ((e = admin_lock()) != DB_OK)
+		return e;
+	if ((e = db_exec(&stmts[USERS_LAST_ADMIN], p, &r)) != DB_OK) {
+		PQclear(r);
+		return e;
+	}
+	*d->last_admin = PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
-	return e;
+	if (*d->last_admin)
+		return DB_ROLLBACK;
+	return db_run(&stmts[USERS_DELETE], p);
 }
 
 enum db_status
 repo_users_delete(const char *id, bool *last_admin)
 {
-	const char *p[] = { id };
-	PGresult *r = NULL;
-	enum db_status e;
-	int attempt;
+	struct delete_unit d = { id, last_admin };
 
-	*last_admin = false;
-	for (attempt = 0; attempt < 3; attempt++) {
-		if ((e = db_begin()) != DB_OK)
-			return e;
-		if ((e = admin_lock()) != DB_OK)
-			goto fail;
-		if ((e = db_exec(&stmts[USERS_LAST_ADMIN], p, &r)) != DB_OK)
-			goto fail;
-		*last_admin = PQgetvalue(r, 0, 0)[0] == 't';
-		PQclear(r);
-		r = NULL;
-		if (*last_admin) {
-			db_rollback();
-			return DB_OK;
-		}
-		if ((e = command(&stmts[USERS_DELETE], p)) != DB_OK)
-			goto fail;
-		if ((e = db_commit()) == DB_OK)
-			return DB_OK;
-fail:
-		PQclear(r);
-		r = NULL;
-		db_rollback();
-		if (e != DB_RETRY)
-			return e;
-	}
-	return e;
+	return db_tx(delete_unit, &d);
 }
 
 enum db_status
@@ -541,8 +492,8 @@ repo_users_list(const char *q, const struct cursor *cur, int64_t limit,
 		return e;
 	u = xmalloc(sizeof(*u));
 	for (i = 0; i < PQntuples(r); i++) {
-		fill_user(r, i, u);
-		fill_usage(r, i, &g);
+		fill_user(r, i, false, u);
+		fill_usage(r, i, UC__N, &g);
 		each(arg, u, &g);
 	}
 	free(u);
@@ -550,17 +501,46 @@ repo_users_list(const char *q, const struct cursor *cur, int64_t limit,
 	return DB_OK;
 }
 
+struct patch_unit {
+	const char	*actor;
+	const char	*const *p;
+	bool		*actor_ok;
+	struct user	*u;
+};
+
+/* The patch, in db_tx: nothing when the actor is no admin any more. */
+static enum db_status
+patch_unit(void *arg)
+{
+	struct patch_unit *pu = arg;
+	const char *ap[] = { pu->actor };
+	PGresult *r;
+	enum db_status e;
+
+	*pu->actor_ok = true;
+	/* role and is_active changes take turns: one admin remains */
+	if ((e = admin_lock()) != DB_OK)
+		return e;
+	if ((e = db_run(&stmts[USERS_IS_ADMIN], ap)) == DB_EMPTY) {
+		*pu->actor_ok = false;
+		return DB_ROLLBACK;
+	}
+	if (e != DB_OK)
+		return e;
+	if ((e = db_exec(&stmts[USERS_PATCH], pu->p, &r)) == DB_OK)
+		fill_user(r, 0, false, pu->u);
+	PQclear(r);
+	return e;
+}
+
 enum db_status
 repo_users_patch(const char *actor, const char *id,
     const struct user_patch *pt, bool *actor_ok, struct user *u)
 {
 	const char *p[7];
-	PGresult *r = NULL;
-	enum db_status e;
 	char arts[24];
-	int attempt;
+	struct patch_unit pu = { actor, p, actor_ok, u };
 
-	*actor_ok = true;
 	p[0] = id;
 	p[1] = pt->is_active < 0 ? NULL : pt->is_active ? "t" : "f";
 	p[2] = pt->role;
@@ -572,39 +552,7 @@ repo_users_patch(const char *actor, const char *id,
 		snprintf(arts, sizeof(arts), "%lld", (long long)pt->max_articles);
 		p[6] = arts;
 	}
-	for (attempt = 0; attempt < 3; attempt++) {
-		const char *ap[] = { actor };
-
-		if ((e = db_begin()) != DB_OK)
-			return e;
-		/* role and is_active changes take turns: one admin remains */
-		if ((e = admin_lock()) != DB_OK)
-			goto fail;
-		e = db_exec(&stmts[USERS_IS_ADMIN], ap, &r);
-		PQclear(r);
-		r = NULL;
-		if (e == DB_EMPTY) {
-			*actor_ok = false;
-			db_rollback();
-			return DB_OK;
-		}
-		if (e != DB_OK)
-			goto fail;
-		if ((e = db_exec(&stmts[USERS_PATCH], p, &r)) != DB_OK)
-			goto fail;
-		fill_user(r, 0, u);
-		PQclear(r);
-		r = NULL;
-		if ((e = db_commit()) == DB_OK)
-			return DB_OK;
-fail:
-		PQclear(r);
-		r = NULL;
-		db_rollback();
-		if (e != DB_RETRY)
-			return e;
-	}
-	return e;
+	return db_tx(patch_unit, &pu);
 }
 
 enum db_status
@@ -628,14 +576,14 @@ repo_users_usage_month(const char *month_date,
 		return e;
 	for (i = 0; i < PQntuples(r); i++) {
 		memset(&m, 0, sizeof(m));
-		col_copy(r, i, "m_user", m.user_id, sizeof(m.user_id));
-		col_copy(r, i, "m_email", m.email, sizeof(m.email));
-		m.articles_generated = col_int(r, i, "m_articles", 0);
-		col_copy(r, i, "m_cost", m.total_cost, sizeof(m.total_cost));
+		col_copy(r, i, MC_USER, m.user_id, sizeof(m.user_id));
+		col_copy(r, i, MC_EMAIL, m.email, sizeof(m.email));
+		m.articles_generated = col_int(r, i, MC_ARTICLES, 0);
+		col_copy(r, i, MC_COST, m.total_cost, sizeof(m.total_cost));
 		each(arg, &m);
 	}
-	totals->articles_generated = col_int(r, 0, "m_total_articles", 0);
-	col_copy(r, 0, "m_total_cost", totals->total_cost,
+	totals->articles_generated = col_int(r, 0, MC_TOTAL_ARTICLES, 0);
+	col_copy(r, 0, MC_TOTAL_COST, totals->total_cost,
 	    sizeof(totals->total_cost));
 	PQclear(r);
 	return DB_OK;

@@ -1,0 +1,94 @@
+#!/usr/bin/env perl
+# Transactions: a write that hits a serialization failure (40001) or a
+# deadlock (40P01) runs again, whole, up to three times in all; then it is
+# a 500 and nothing of it is kept.  The failures are raised by a trigger
+# the test installs, counted by a sequence (which a rollback does not
+# reset).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use BP::Harness;
+use BP::Fixtures qw(make_user auth);
+use BP::Util qw(error_is);
+
+my $h = BP::Harness->new(workers => 2);
+my $t = $h->t;
+my $alice = make_user($h);
+
+$h->psql($_) for (
+    'CREATE SEQUENCE tx_fault_seq',
+    'CREATE TABLE tx_fault (fails integer NOT NULL, state text NOT NULL)',
+    q{INSERT INTO tx_fault VALUES (0, '40001')},
+    q{CREATE FUNCTION tx_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE f tx_fault;
+      BEGIN
+        SELECT * INTO f FROM tx_fault;
+        IF nextval('tx_fault_seq') <= f.fails THEN
+          RAISE EXCEPTION 'injected failure' USING ERRCODE = f.state;
+        END IF;
+        RETURN NEW;
+      END $$},
+    'CREATE TRIGGER tx_fault BEFORE INSERT ON articles'
+      . ' FOR EACH ROW EXECUTE FUNCTION tx_fault()',
+    'CREATE TRIGGER tx_fault BEFORE INSERT ON pipelines'
+      . ' FOR EACH ROW EXECUTE FUNCTION tx_fault()',
+);
+
+# The next `fails` inserts fail with SQLSTATE `state`.
+sub inject {
+    my ($fails, $state) = @_;
+    $h->psql('UPDATE tx_fault SET fails = $1, state = $2', $fails, $state);
+    $h->psql(q{SELECT setval('tx_fault_seq', 1, false)});
+}
+
+sub tries { $h->psql(q{SELECT last_value FROM tx_fault_seq}) }
+
+sub count_articles {
+    return $h->psql('SELECT count(*) FROM articles WHERE user_id = $1 AND title = $2',
+        $alice->{id}, $_[0]);
+}
+
+for my $case ([1, '40001'], [2, '40001'], [1, '40P01'], [2, '40P01']) {
+    my ($fails, $state) = @$case;
+    my $title = "retried $fails x $state";
+    inject($fails, $state);
+    $t->post_ok('/api/v1/articles', auth($alice), json => { title => $title })
+      ->status_is(201, "$title: created");
+    is(tries(), $fails + 1, "$title: the insert ran " . ($fails + 1) . ' times');
+    is(count_articles($title), 1, "$title: stored once");
+}
+
+inject(3, '40001');
+$t->post_ok('/api/v1/articles', auth($alice), json => { title => 'never' });
+error_is($t, 500, 'internal', undef, 'three serialization failures: 500');
+is(tries(), 3, 'three tries, no more');
+is(count_articles('never'), 0, 'nothing of it stored');
+
+# A retried create with an Idempotency-Key claims the key once and replays.
+inject(1, '40001');
+$t->post_ok('/api/v1/articles', auth($alice, 'Idempotency-Key' => 'tx-1'),
+    json => { title => 'keyed' })->status_is(201);
+my $first = $t->tx->res->json;
+$t->post_ok('/api/v1/articles', auth($alice, 'Idempotency-Key' => 'tx-1'),
+    json => { title => 'keyed' })->status_is(201)
+  ->header_is('Idempotent-Replayed' => 'true')
+  ->json_is('/id' => $first->{id}, 'the replay is the first answer');
+is(count_articles('keyed'), 1, 'keyed create stored once');
+
+# A pipeline start: the lock, the limit check and the insert run again.
+inject(1, '40001');
+$t->post_ok('/api/v1/pipelines', auth($alice), json => { estimated_cost => '0.5000' })
+  ->status_is(201)->header_exists('X-Usage-Remaining-Cost');
+is(tries(), 2, 'pipeline start ran twice');
+is($h->psql('SELECT count(*) FROM pipelines WHERE user_id = $1', $alice->{id}), 1,
+    'one pipeline stored');
+
+# Without failures: one try.
+inject(0, '40001');
+$t->post_ok('/api/v1/articles', auth($alice), json => { title => 'plain' })->status_is(201);
+is(tries(), 1, 'no failure: one try');
+
+done_testing();
