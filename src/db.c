@@ -107,8 +107,8 @@ static PGconn *
 connect_to(const char *conninfo, bool *left)
 {
 	const char *keys[] = { "dbname", "connect_timeout",
-	    "application_name", NULL };
-	const char *vals[] = { conninfo, "3", "blogposter", NULL };
+	    "application_name", "client_encoding", NULL };
+	const char *vals[] = { conninfo, "3", "blogposter", "UTF8", NULL };
 	static const char *const session[] = {
 		"SET timezone = 'UTC'", "SET datestyle = 'ISO'", NULL
 	};
@@ -135,14 +135,6 @@ connect_to(const char *conninfo, bool *left)
 			return NULL;
 		}
 	return c;
-}
-
-PGconn *
-db_connect_once(const char *conninfo)
-{
-	static bool ignored;
-
-	return connect_to(conninfo, &ignored);
 }
 
 static bool
@@ -282,8 +274,8 @@ db_ready(void)
  * The server's message without its DETAIL: a check violation's detail
  * quotes the failing row, hashes included, and rows never go to a log.
  */
-const char *
-db_error_text(PGconn *c, PGresult *r)
+static const char *
+error_text(PGconn *c, PGresult *r)
 {
 	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
@@ -295,8 +287,8 @@ db_error_text(PGconn *c, PGresult *r)
  * Logged, except the answers a caller expects (a unique or foreign key
  * violation, a serialization failure).
  */
-enum db_status
-db_classify(PGconn *c, PGresult *r, const char *what)
+static enum db_status
+sqlstate_status(PGconn *c, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
@@ -311,26 +303,26 @@ db_classify(PGconn *c, PGresult *r, const char *what)
 		if (strcmp(state, "23503") == 0)
 			return DB_FOREIGN;
 		if (strcmp(state, "23514") == 0 || strncmp(state, "22", 2) == 0) {
-			log_warnx("%s: %s %s", what, state, db_error_text(c, r));
+			log_warnx("%s: %s %s", what, state, error_text(c, r));
 			return DB_CHECK;
 		}
 		if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 			return DB_RETRY;
 		/* admin shutdown, crash recovery, cannot connect now */
 		if (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0) {
-			log_warnx("%s: %s %s", what, state, db_error_text(c, r));
+			log_warnx("%s: %s %s", what, state, error_text(c, r));
 			return DB_DOWN;
 		}
 	}
-	log_warnx("%s: %s %s", what, state ? state : "-", db_error_text(c, r));
+	log_warnx("%s: %s %s", what, state ? state : "-", error_text(c, r));
 	return DB_ERROR;
 }
 
-/* db_classify on the handle's connection; marks it down when it broke. */
+/* The one classifier on the handle's connection; marks it down when it broke. */
 static enum db_status
 classify(const char *what, PGresult *r)
 {
-	enum db_status e = db_classify(self.conn, r, what);
+	enum db_status e = sqlstate_status(self.conn, r, what);
 
 	if (e == DB_DOWN)
 		mark_down();
@@ -616,13 +608,16 @@ rollback(void)
 }
 
 enum db_status
-db_tx(enum db_status (*unit)(void *), void *arg)
+db_tx_run(enum db_tx_kind kind, int tries, enum db_status (*unit)(void *),
+    void *arg)
 {
+	const char *begin = kind == DB_TX_READ_ONLY ?
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN";
 	enum db_status e = DB_RETRY;
-	int tries;
+	int t;
 
-	for (tries = 0; tries < DB_TX_TRIES && e == DB_RETRY; tries++) {
-		if ((e = simple("BEGIN")) != DB_OK)
+	for (t = 0; t < tries && e == DB_RETRY; t++) {
+		if ((e = simple(begin)) != DB_OK)
 			return e;
 		if ((e = unit(arg)) == DB_OK) {
 			if ((e = simple("COMMIT")) == DB_OK)
@@ -633,4 +628,77 @@ db_tx(enum db_status (*unit)(void *), void *arg)
 			return DB_OK;
 	}
 	return e;
+}
+
+enum db_status
+db_tx(enum db_status (*unit)(void *), void *arg)
+{
+	return db_tx_run(DB_TX_WRITE, DB_TX_TRIES, unit, arg);
+}
+
+enum db_status
+db_copy_begin(const char *sql)
+{
+	PGresult *r;
+	enum db_status e = DB_OK;
+
+	if (!self.up)
+		return DB_DOWN;
+	r = PQexec(self.conn, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		e = classify("copy", r);
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+db_copy_put(const char *data, size_t len)
+{
+	while (len > 0) {
+		int k = len > (1 << 30) ? (1 << 30) : (int)len;
+
+		if (PQputCopyData(self.conn, data, k) != 1)
+			return classify("copy data", NULL);
+		data += k;
+		len -= (size_t)k;
+	}
+	return DB_OK;
+}
+
+/* Read what is left of a COPY's results. */
+static void
+copy_drain(void)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(self.conn)) != NULL)
+		PQclear(r);
+}
+
+enum db_status
+db_copy_end(long *rows)
+{
+	PGresult *r;
+	enum db_status e = DB_OK;
+
+	*rows = 0;
+	if (PQputCopyEnd(self.conn, NULL) != 1)
+		return classify("copy end", NULL);
+	r = PQgetResult(self.conn);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		*rows = strtol(PQcmdTuples(r), NULL, 10);
+	else
+		e = classify("copy", r);
+	PQclear(r);
+	copy_drain();
+	return e;
+}
+
+void
+db_copy_abort(const char *why)
+{
+	if (!self.up)
+		return;
+	(void)PQputCopyEnd(self.conn, why);
+	copy_drain();
 }

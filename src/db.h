@@ -68,6 +68,20 @@ bool db_ready(void);
  */
 enum db_status db_tx(enum db_status (*unit)(void *), void *arg);
 
+/* How db_tx_run begins its transaction. */
+enum db_tx_kind {
+	DB_TX_WRITE,		/* BEGIN */
+	DB_TX_READ_ONLY,	/* REPEATABLE READ READ ONLY: one snapshot, no writes */
+};
+
+/*
+ * db_tx with the kind of transaction and the number of tries: a unit that
+ * cannot start over (a long command that reports as it goes, such as
+ * import-json) runs once, tries = 1, and its DB_RETRY is the caller's.
+ */
+enum db_status db_tx_run(enum db_tx_kind kind, int tries,
+    enum db_status (*unit)(void *), void *arg);
+
 /*
  * A guard: a statement that must return a row for the request to count
  * (the authenticated-user check of a read).  It is not run here: the
@@ -91,18 +105,5 @@ void db_guard(const struct stmt *s, const char *const *params);
  */
 enum db_status db_guard_end(void);
 
-/*
- * A separate connection for a command that drives libpq itself (the
- * import's COPY), or NULL.  Session settings as the handle's.
- */
-struct pg_conn;
-struct pg_result;
-struct pg_conn *db_connect_once(const char *conninfo);
-
-/*
- * What to log of a failed result: the server's primary message, never its
- * DETAIL (a check violation's detail quotes the row, hashes included).
- */
-const char *db_error_text(struct pg_conn *c, struct pg_result *r);
 
 #endif

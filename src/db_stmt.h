@@ -60,10 +60,15 @@ const char *db_col(PGresult *res, int i, int c);
 enum db_status db_script(const char *sql, char *err, size_t n);
 
 /*
- * The status of failed result r of connection c (NULL: no result), by
- * SQLSTATE and connection state; what names it in the log.  For code that
- * drives its own connection (db_connect_once).
+ * COPY ... FROM STDIN on the handle (a COPY cannot be prepared): begin
+ * with its SQL, put its data (text format, any chunking), then end, which
+ * gives the number of rows the server stored, or abort, which ends it
+ * with an error so that the connection stays usable (the transaction has
+ * then failed).  Failures are classified like any statement's.
  */
-enum db_status db_classify(PGconn *c, PGresult *r, const char *what);
+enum db_status db_copy_begin(const char *sql);
+enum db_status db_copy_put(const char *data, size_t len);
+enum db_status db_copy_end(long *rows);
+void db_copy_abort(const char *why);
 
 #endif

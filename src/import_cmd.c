@@ -78,16 +78,16 @@ import_free(struct import *im)
 	free(im->fdata);
 	buf_free(&im->path);
 	buf_free(&im->usage);
-	repo_import_close(im->c);
 }
 
 /*
- * Check that the schema is current, connect, and find the user with this
- * email; false: said why.
+ * Check that the schema is current, open the handle (db_open), and find
+ * the user with this email; false: said why (the caller closes the
+ * handle).
  */
 static bool
 connect_owner(const char *cmd, const char *arg_email, char *email,
-    PGconn **c, char owner[37])
+    char owner[37])
 {
 	enum db_status e;
 	bool reachable;
@@ -103,9 +103,12 @@ connect_owner(const char *cmd, const char *arg_email, char *email,
 		    "cannot connect to the database");
 		return false;
 	}
-	if ((*c = repo_import_connect(cfg.database_url, cmd)) == NULL)
+	if (!db_open(cfg.database_url)) {
+		fprintf(stderr, "blogposter %s: cannot connect to the database\n",
+		    cmd);
 		return false;
-	if ((e = repo_import_user(*c, email, owner)) == DB_EMPTY) {
+	}
+	if ((e = repo_import_user(email, owner)) == DB_EMPTY) {
 		fprintf(stderr, "blogposter %s: there is no user with the email "
 		    "%s (create it first: blogposter create-user or create-admin)\n",
 		    cmd, email);
@@ -118,6 +121,50 @@ connect_owner(const char *cmd, const char *arg_email, char *email,
 	return true;
 }
 
+/*
+ * The import's transaction: the locks, the checks that need the
+ * database, the slugs, pass 2 and the usage.  DB_OK commits; an import
+ * that ends without writing (a dry run, bad files, a count that does not
+ * match) returns DB_ROLLBACK with im->outcome saying why; a database
+ * failure returns its status.
+ */
+static enum db_status
+import_unit(void *arg)
+{
+	struct import *im = arg;
+	enum db_status e;
+	size_t a_new, p_new;
+
+	im->outcome = IMPORT_DB_ERROR;
+	if ((e = repo_import_lock(im->owner, im->dry)) != DB_OK)
+		return e;
+	if (!import_db_checks(im))
+		return DB_ERROR;
+	if (im->nbad > 0) {
+		im->outcome = IMPORT_BAD_FILES;
+		return DB_ROLLBACK;
+	}
+	if (!import_plan_slugs(im))
+		return DB_ERROR;
+	a_new = im->na - im->a_present;
+	p_new = im->np - im->p_present;
+	if (!im->dry) {
+		fprintf(stderr, "import-json: pass 2: writing %zu articles and "
+		    "%zu pipelines\n", a_new, p_new);
+		if (!import_load(im, a_new, p_new))
+			return DB_ERROR;
+		if ((size_t)im->a_copied != a_new ||
+		    (size_t)im->p_copied != p_new) {
+			im->outcome = IMPORT_COUNT_MISMATCH;
+			return DB_ROLLBACK;
+		}
+	}
+	if (!import_rebuild_usage(im))
+		return DB_ERROR;
+	im->outcome = IMPORT_DONE;
+	return im->dry ? DB_ROLLBACK : DB_OK;
+}
+
 int
 cmd_import_json(int argc, char **argv)
 {
@@ -125,8 +172,8 @@ cmd_import_json(int argc, char **argv)
 	const char *arg_email = NULL;
 	char email[USER_EMAIL_MAX];
 	char *dir;
-	size_t i, a_new = 0, p_new = 0;
-	bool in_tx = false;
+	size_t i;
+	enum db_status e;
 	int rc = 1;
 
 	memset(&im, 0, sizeof(im));
@@ -163,7 +210,7 @@ cmd_import_json(int argc, char **argv)
 	buf_init(&im.path);
 	buf_init(&im.usage);
 	im.email = email;
-	if (!connect_owner("import-json", arg_email, email, &im.c, im.owner))
+	if (!connect_owner("import-json", arg_email, email, im.owner))
 		goto out;
 	fprintf(stderr, "import-json: %s for %s%s\n", im.dir, email,
 	    im.dry ? " (dry run: nothing will be written)" : "");
@@ -172,63 +219,48 @@ cmd_import_json(int argc, char **argv)
 	if (!import_scan(&im))
 		goto out;
 
-	/* the checks that need the database, in the import's transaction */
-	if (repo_import_begin(im.c, im.owner, im.dry) != DB_OK)
-		goto db_error;
-	in_tx = true;
-	if (!import_db_checks(&im))
-		goto db_error;
-	if (im.nbad > 0) {
+	/*
+	 * The checks that need the database and pass 2, in one transaction
+	 * (READ ONLY for a dry run), run once: the import reports as it
+	 * goes and is not started over.
+	 */
+	e = db_tx_run(im.dry ? DB_TX_READ_ONLY : DB_TX_WRITE, 1, import_unit,
+	    &im);
+	switch (e == DB_OK ? im.outcome : IMPORT_DB_ERROR) {
+	case IMPORT_DONE:
+		print_summary(&im, im.na - im.a_present, im.np - im.p_present);
+		printf("%s\n", im.dry ? "dry run: nothing written" :
+		    "committed");
+		rc = 0;
+		break;
+	case IMPORT_BAD_FILES:
 		fprintf(stderr, "blogposter import-json: %zu bad file%s: nothing "
 		    "imported\n", im.nbad, im.nbad == 1 ? "" : "s");
-		goto out;
+		break;
+	case IMPORT_COUNT_MISMATCH:
+		fprintf(stderr, "blogposter import-json: the database "
+		    "stored %ld articles and %ld pipelines, not %zu and "
+		    "%zu: nothing imported\n", im.a_copied, im.p_copied,
+		    im.na - im.a_present, im.np - im.p_present);
+		break;
+	case IMPORT_DB_ERROR:
+		if (im.nbad > 0)
+			fprintf(stderr, "blogposter import-json: %zu bad file%s: "
+			    "nothing imported\n", im.nbad, im.nbad == 1 ? "" :
+			    "s");
+		else if (im.conflict)
+			fprintf(stderr, "blogposter import-json: a slug or an "
+			    "id was taken meanwhile by another writer (see "
+			    "above): nothing imported; run the import again\n");
+		else
+			fprintf(stderr, "blogposter import-json: database error "
+			    "(see above): nothing imported\n");
+		break;
 	}
-	if (!import_plan_slugs(&im))
-		goto db_error;
-	a_new = im.na - im.a_present;
-	p_new = im.np - im.p_present;
-
-	/* pass 2 */
-	if (!im.dry) {
-		fprintf(stderr, "import-json: pass 2: writing %zu articles and "
-		    "%zu pipelines\n", a_new, p_new);
-		if (!import_load(&im, a_new, p_new))
-			goto db_error;
-		if ((size_t)im.a_copied != a_new || (size_t)im.p_copied != p_new) {
-			fprintf(stderr, "blogposter import-json: the database "
-			    "stored %ld articles and %ld pipelines, not %zu and "
-			    "%zu: nothing imported\n", im.a_copied, im.p_copied,
-			    a_new, p_new);
-			goto out;
-		}
-	}
-	if (!import_rebuild_usage(&im))
-		goto db_error;
-	if (im.dry)
-		repo_import_rollback(im.c);
-	else if (repo_import_commit(im.c) != DB_OK)
-		goto db_error;
-	in_tx = false;
-	print_summary(&im, a_new, p_new);
-	printf("%s\n", im.dry ? "dry run: nothing written" : "committed");
-	rc = 0;
-	goto out;
-db_error:
-	if (im.nbad > 0)
-		fprintf(stderr, "blogposter import-json: %zu bad file%s: nothing "
-		    "imported\n", im.nbad, im.nbad == 1 ? "" : "s");
-	else if (im.conflict)
-		fprintf(stderr, "blogposter import-json: a slug or an id was "
-		    "taken meanwhile by another writer (see above): nothing "
-		    "imported; run the import again\n");
-	else
-		fprintf(stderr, "blogposter import-json: database error (see "
-		    "above): nothing imported\n");
 out:
-	if (in_tx)
-		repo_import_rollback(im.c);
 	free(dir);
 	import_free(&im);
+	db_close();
 	fflush(stdout);
 	return rc;
 }
@@ -239,6 +271,17 @@ struct orphans {
 	char	**ids;
 	char	**slugs;
 	size_t	  n;
+};
+
+/* What assign-orphans works on and reports. */
+struct assign {
+	const char	*owner;
+	struct orphans	 o;
+	struct smap	 taken;
+	char		**got;		/* the slug each orphan gets */
+	bool		*explicit;
+	struct buf	 ids, slugs;	/* array literals */
+	long		 n;		/* how many were given */
 };
 
 static void
@@ -253,19 +296,50 @@ orphan_row(void *arg, const char *id, const char *slug)
 	o->n++;
 }
 
+/*
+ * assign-orphans' transaction: the import lock and the owner's row, the
+ * orphans and the owner's slugs, then every orphan given to the owner
+ * with the slug it can have.  Runs once (db_tx_run with one try).
+ */
+static enum db_status
+assign_unit(void *arg)
+{
+	struct assign *as = arg;
+	struct orphans *o = &as->o;
+	enum db_status e;
+	size_t i;
+
+	if ((e = repo_import_lock(as->owner, false)) != DB_OK ||
+	    (e = repo_orphans_list(orphan_row, o)) != DB_OK ||
+	    (e = repo_import_slugs(as->owner, import_take_slug, &as->taken)) !=
+	    DB_OK)
+		return e;
+	as->got = xcalloc(o->n ? o->n : 1, sizeof(*as->got));
+	as->explicit = xcalloc(o->n ? o->n : 1, sizeof(*as->explicit));
+	for (i = 0; i < o->n; i++)
+		as->explicit[i] = true;
+	import_assign_slugs(&as->taken, o->n, o->slugs, as->explicit, as->got);
+	buf_addc(&as->ids, '{');
+	buf_addc(&as->slugs, '{');
+	for (i = 0; i < o->n; i++) {
+		buf_printf(&as->ids, "%s%s", i ? "," : "", o->ids[i]);
+		/* quoted: an unquoted NULL in an array literal is SQL NULL */
+		buf_printf(&as->slugs, "%s\"%s\"", i ? "," : "", as->got[i]);
+	}
+	buf_addc(&as->ids, '}');
+	buf_addc(&as->slugs, '}');
+	return repo_orphans_assign(as->owner, as->ids.data, as->slugs.data,
+	    &as->n);
+}
+
 int
 cmd_assign_orphans(int argc, char **argv)
 {
-	struct orphans o = { NULL, NULL, 0 };
-	struct smap taken = { 0 };
+	struct assign as;
+	struct orphans *o = &as.o;
 	const char *arg_email = NULL;
 	char email[USER_EMAIL_MAX], owner[37];
-	char **got = NULL;
-	bool *explicit = NULL;
-	struct buf ids, slugs;
-	PGconn *c = NULL;
 	size_t i, renamed = 0;
-	long n = 0;
 	int rc = 1;
 
 	for (i = 1; i < (size_t)argc; i++) {
@@ -293,63 +367,43 @@ cmd_assign_orphans(int argc, char **argv)
 		fprintf(stderr, "usage: blogposter assign-orphans --to EMAIL\n");
 		return 2;
 	}
-	buf_init(&ids);
-	buf_init(&slugs);
-	if (!connect_owner("assign-orphans", arg_email, email, &c, owner))
+	memset(&as, 0, sizeof(as));
+	as.owner = owner;
+	buf_init(&as.ids);
+	buf_init(&as.slugs);
+	if (!connect_owner("assign-orphans", arg_email, email, owner))
 		goto out;
-	if (repo_import_begin(c, owner, false) != DB_OK ||
-	    repo_orphans_list(c, orphan_row, &o) != DB_OK ||
-	    repo_import_slugs(c, owner, import_take_slug, &taken) != DB_OK)
-		goto db_error;
-	got = xcalloc(o.n ? o.n : 1, sizeof(*got));
-	explicit = xcalloc(o.n ? o.n : 1, sizeof(*explicit));
-	for (i = 0; i < o.n; i++)
-		explicit[i] = true;
-	import_assign_slugs(&taken, o.n, o.slugs, explicit, got);
-	buf_addc(&ids, '{');
-	buf_addc(&slugs, '{');
-	for (i = 0; i < o.n; i++) {
-		buf_printf(&ids, "%s%s", i ? "," : "", o.ids[i]);
-		/* quoted: an unquoted NULL in an array literal is SQL NULL */
-		buf_printf(&slugs, "%s\"%s\"", i ? "," : "", got[i]);
+	if (db_tx_run(DB_TX_WRITE, 1, assign_unit, &as) != DB_OK) {
+		fprintf(stderr, "blogposter assign-orphans: database error (see "
+		    "above): nothing changed\n");
+		goto out;
 	}
-	buf_addc(&ids, '}');
-	buf_addc(&slugs, '}');
-	if (repo_orphans_assign(c, owner, ids.data, slugs.data, &n) != DB_OK ||
-	    repo_import_commit(c) != DB_OK)
-		goto db_error;
-	printf("assigned %ld article%s without an owner to %s\n", n,
-	    n == 1 ? "" : "s", email);
-	for (i = 0; i < o.n; i++)
-		if (strcmp(got[i], o.slugs[i]) != 0)
+	printf("assigned %ld article%s without an owner to %s\n", as.n,
+	    as.n == 1 ? "" : "s", email);
+	for (i = 0; i < o->n; i++)
+		if (strcmp(as.got[i], o->slugs[i]) != 0)
 			renamed++;
 	printf("renamed slugs: %zu\n", renamed);
-	for (i = 0; i < o.n; i++)
-		if (strcmp(got[i], o.slugs[i]) != 0)
+	for (i = 0; i < o->n; i++)
+		if (strcmp(as.got[i], o->slugs[i]) != 0)
 			printf("  article %s: slug \"%s\" is taken: \"%s\"\n",
-			    o.ids[i], o.slugs[i], got[i]);
+			    o->ids[i], o->slugs[i], as.got[i]);
 	rc = 0;
-	goto out;
-db_error:
-	repo_import_rollback(c);
-	fprintf(stderr, "blogposter assign-orphans: database error (see "
-	    "above): nothing changed\n");
 out:
-	for (i = 0; i < o.n; i++) {
-		free(o.ids[i]);
-		free(o.slugs[i]);
-		if (got != NULL)
-			free(got[i]);
+	for (i = 0; i < o->n; i++) {
+		free(o->ids[i]);
+		free(o->slugs[i]);
+		if (as.got != NULL)
+			free(as.got[i]);
 	}
-	free(o.ids);
-	free(o.slugs);
-	free(got);
-	free(explicit);
-	smap_free(&taken);
-	buf_free(&ids);
-	buf_free(&slugs);
-	repo_import_close(c);
+	free(o->ids);
+	free(o->slugs);
+	free(as.got);
+	free(as.explicit);
+	smap_free(&as.taken);
+	buf_free(&as.ids);
+	buf_free(&as.slugs);
+	db_close();
 	fflush(stdout);
 	return rc;
 }
-

@@ -45,8 +45,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libpq-fe.h>
-
 #include "buf.h"
 #include "legacy.h"
 
@@ -90,12 +88,19 @@ struct pfile {
 	bool			 bad, present, article_ok;
 };
 
+/* How the import's transaction ended (import_cmd.c). */
+enum import_outcome {
+	IMPORT_DB_ERROR,	/* a database failure (said above) */
+	IMPORT_DONE,		/* committed, or a dry run rolled back */
+	IMPORT_BAD_FILES,	/* the database checks found bad files */
+	IMPORT_COUNT_MISMATCH,	/* COPY stored other counts than planned */
+};
+
 struct import {
 	const char	*dir;		/* DATA_DIR */
 	const char	*email;
 	char		 owner[37];
 	bool		 dry;
-	PGconn		*c;
 	struct afile	*a;
 	size_t		 na;
 	struct pfile	*p;
@@ -104,6 +109,7 @@ struct import {
 	size_t		 nskipped;
 	size_t		 nbad;
 	bool		 conflict;	/* COPY met a row committed meanwhile */
+	enum import_outcome outcome;
 	char		*fdata;		/* the file being read */
 	size_t		 flen, fcap;
 	struct buf	 path;

@@ -166,7 +166,7 @@ copy_table(struct import *im, enum import_table t, bool pgvector,
 	r.nnew = nnew;
 	r.pgvector = pgvector;
 	buf_init(&r.emb);
-	e = repo_import_copy(im->c, t, t == IMPORT_ARTICLES ? next_article :
+	e = repo_import_copy(t, t == IMPORT_ARTICLES ? next_article :
 	    next_pipeline, &r, copied);
 	if (r.have && t == IMPORT_ARTICLES)
 		legacy_article_free(&r.a);
@@ -182,7 +182,7 @@ import_load(struct import *im, size_t a_new, size_t p_new)
 {
 	bool pgvector = false;
 
-	return repo_import_pgvector(im->c, &pgvector) == DB_OK &&
+	return repo_import_pgvector(&pgvector) == DB_OK &&
 	    (a_new == 0 || copy_table(im, IMPORT_ARTICLES, pgvector, a_new,
 	    &im->a_copied)) &&
 	    (p_new == 0 || copy_table(im, IMPORT_PIPELINES, pgvector, p_new,
@@ -259,7 +259,7 @@ import_rebuild_usage(struct import *im)
 	buf_addc(&months, '}');
 	buf_addc(&arts, '}');
 	buf_addc(&costs, '}');
-	e = repo_import_usage(im->c, im->owner, months.data, im->dry, arts.data,
+	e = repo_import_usage(im->owner, months.data, im->dry, arts.data,
 	    costs.data, usage_line, im);
 	buf_free(&months);
 	buf_free(&arts);

@@ -101,7 +101,7 @@ import_plan_slugs(struct import *im)
 	char **want, **got;
 	bool *explicit;
 
-	if (repo_import_slugs(im->c, im->owner, import_take_slug, &taken) != DB_OK) {
+	if (repo_import_slugs(im->owner, import_take_slug, &taken) != DB_OK) {
 		smap_free(&taken);
 		return false;
 	}

@@ -507,7 +507,7 @@ import_db_checks(struct import *im)
 		ids[2 * i + 1] = im->a[i].old_id;
 	}
 	id_array(&arr, ids, 2 * im->na);
-	if (repo_import_existing(im->c, IMPORT_ARTICLES, arr.data, found_row,
+	if (repo_import_existing(IMPORT_ARTICLES, arr.data, found_row,
 	    &fa) != DB_OK)
 		goto out;
 	for (i = 0; i < im->np; i++) {
@@ -515,7 +515,7 @@ import_db_checks(struct import *im)
 		ids[2 * i + 1] = im->p[i].old_id;
 	}
 	id_array(&arr, ids, 2 * im->np);
-	if (repo_import_existing(im->c, IMPORT_PIPELINES, arr.data, found_row,
+	if (repo_import_existing(IMPORT_PIPELINES, arr.data, found_row,
 	    &fp) != DB_OK)
 		goto out;
 	/*
@@ -541,7 +541,7 @@ import_db_checks(struct import *im)
 			p->article_ok = true;
 	}
 	id_array(&arr, ids, im->np);
-	if (repo_import_existing(im->c, IMPORT_ARTICLES, arr.data, found_row,
+	if (repo_import_existing(IMPORT_ARTICLES, arr.data, found_row,
 	    &fr) != DB_OK)
 		goto out;
 

@@ -1,16 +1,14 @@
 /*
- * repo_import.h - SQL of import-json and assign-orphans.  These run on the
- * command's one-shot connection (db_connect_once), not a worker's, so they
- * go through PQexecParams: parameters always, never text pasted into SQL.
- * Every function logs its SQL error (log_warnx) before it returns one.
+ * repo_import.h - SQL of import-json and assign-orphans, on the command's
+ * handle (db_open): prepared statements, and the COPY of the new rows.
+ * They run inside the command's one transaction (db_tx_run); failures
+ * are classified and logged by db.c.
  */
 #ifndef BP_REPO_IMPORT_H
 #define BP_REPO_IMPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include <libpq-fe.h>
 
 #include "db.h"
 
@@ -34,42 +32,31 @@ enum import_pipeline_col {
 	IP__MAX
 };
 
-/*
- * The one-shot connection of import-json and assign-orphans (cmd: the
- * command's name, for the message on stderr when there is none), its
- * client encoding UTF8; NULL: said why.
- */
-PGconn *repo_import_connect(const char *url, const char *cmd);
-void repo_import_close(PGconn *c);
-
 /* The user with this (normalised) email: DB_OK with id, or DB_EMPTY. */
-enum db_status repo_import_user(PGconn *c, const char *email, char id[37]);
+enum db_status repo_import_user(const char *email, char id[37]);
 
 /*
- * Open the import's transaction and take the import lock (one import or
- * assign-orphans at a time).  Not dry: also lock the owner's row, which
+ * In the import's transaction: take the import lock (one import or
+ * assign-orphans at a time) and, not dry, lock the owner's row, which
  * holds back the owner's pipeline starts and ends (and so their usage
- * updates) until the end.  Dry: a READ ONLY transaction, which cannot
- * write anything.
+ * updates) until the end.  A dry run's transaction is READ ONLY.
  */
-enum db_status repo_import_begin(PGconn *c, const char *owner, bool dry);
-enum db_status repo_import_commit(PGconn *c);
-void repo_import_rollback(PGconn *c);
+enum db_status repo_import_lock(const char *owner, bool dry);
 
 /* Embeddings are pgvector's (else real[]): the COPY text of the column. */
-enum db_status repo_import_pgvector(PGconn *c, bool *pgvector);
+enum db_status repo_import_pgvector(bool *pgvector);
 
 /*
  * The rows of table whose id is in ids (a text array literal
  * "{uuid,...}"): each(arg, id, user_id), user_id NULL for an article that
  * has no owner.
  */
-enum db_status repo_import_existing(PGconn *c, enum import_table t,
+enum db_status repo_import_existing(enum import_table t,
     const char *ids, void (*each)(void *, const char *, const char *),
     void *arg);
 
 /* The slugs of owner's articles: each(arg, slug). */
-enum db_status repo_import_slugs(PGconn *c, const char *owner,
+enum db_status repo_import_slugs(const char *owner,
     void (*each)(void *, const char *), void *arg);
 
 /*
@@ -79,10 +66,10 @@ enum db_status repo_import_slugs(PGconn *c, const char *owner,
  * DB_ERROR, the COPY ended with an error).  The rows are sent in chunks
  * of about 1 MiB.  *rows: the number the server stored.  DB_UNIQUE: a
  * row collided with one committed meanwhile (a slug the API just gave).
- * Whatever the outcome, the connection is left usable (the transaction
+ * Whatever the outcome, the handle is left usable (the transaction
  * failed, unless DB_OK).
  */
-enum db_status repo_import_copy(PGconn *c, enum import_table t,
+enum db_status repo_import_copy(enum import_table t,
     int (*next)(void *, const char **), void *arg, long *rows);
 
 /*
@@ -96,22 +83,21 @@ enum db_status repo_import_copy(PGconn *c, enum import_table t,
  * imported).  each(arg, "YYYY-MM", old articles, old cost, new articles,
  * new cost) per month, in order; money with 4 decimals.
  */
-enum db_status repo_import_usage(PGconn *c, const char *owner,
+enum db_status repo_import_usage(const char *owner,
     const char *months, bool dry, const char *add_articles,
     const char *add_costs,
     void (*each)(void *, const char *, const char *, const char *,
     const char *, const char *), void *arg);
 
 /* Articles without an owner, oldest first: each(arg, id, slug). */
-enum db_status repo_orphans_list(PGconn *c,
-    void (*each)(void *, const char *, const char *), void *arg);
+enum db_status repo_orphans_list(void (*each)(void *, const char *, const char *), void *arg);
 
 /*
  * Give the articles ids (uuid array literal) to owner, each with the slug
  * at the same place in slugs (text array literal), if it still has no
  * owner.  *n: how many were given.
  */
-enum db_status repo_orphans_assign(PGconn *c, const char *owner,
+enum db_status repo_orphans_assign(const char *owner,
     const char *ids, const char *slugs, long *n);
 
 #endif
