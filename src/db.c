@@ -159,9 +159,8 @@ prepare_all(void)
 	 * plan_cache_mode, a statement whose generic plan looks dearer than
 	 * its custom ones (LIMIT $n: the lists) is planned again at every
 	 * execution.  The statements are keyed lookups that each match an
-	 * index, so the generic plan is the same index scan.  bench/: the
-	 * list request's statements spent 40% of their time planning; list
-	 * 5.0k -> 5.8k req/s, its SQL under pgbench 14k -> 19k.
+	 * index, so the generic plan is the same index scan, and planning
+	 * it again at every request is pure cost (bench/README.md).
 	 */
 	(void)session_set(self.conn, "SET plan_cache_mode = force_generic_plan");
 	for (t = 0; tables[t] != NULL; t++)

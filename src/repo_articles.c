@@ -5,8 +5,9 @@
  * come back in one column layout (ARTICLE_COLS) so that one function,
  * article_row(), reads them all; lists select NULL for the contents.
  * Timestamps come in PostgreSQL's own text form (the worker's session is
- * TimeZone UTC, DateStyle ISO: db.c) and are formatted in C; to_char()
- * and extract() on every row cost the server a quarter of a list's time.
+ * TimeZone UTC, DateStyle ISO: db.c) and are formatted in C: to_char()
+ * and extract() on every row were a large share of a list's time in the
+ * server.
  */
 #include "autoconf.h"
 
