@@ -34,6 +34,7 @@ struct setting {
 /* Alphabetical, as the docs list them. */
 enum setting_id {
 	S_DATABASE_URL,
+	S_DB_POOL_MODE,
 	S_EMBEDDING_DIM,
 	S_ENABLE_USER_REGISTRATION,
 	S_JWT_TTL,
@@ -50,6 +51,7 @@ enum setting_id {
 
 static const struct setting settings[S__MAX] = {
 	{ "DATABASE_URL", C_STR, "dbname=blogposter", 0, 0 },		/* S_DATABASE_URL */
+	{ "DB_POOL_MODE", C_STR, "session", 0, 0 },			/* S_DB_POOL_MODE */
 	{ "EMBEDDING_DIM", C_INT, "1536", 1, 16000 },			/* S_EMBEDDING_DIM */
 	{ "ENABLE_USER_REGISTRATION", C_BOOL, "true", 0, 0 },		/* S_ENABLE_USER_REGISTRATION */
 	{ "JWT_TTL", C_DURATION, "7d", 60, 366 * 86400 },		/* S_JWT_TTL */
@@ -265,6 +267,17 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 
 	switch (id) {
 	case S_DATABASE_URL: cfg.database_url = xstrdup(v); break;
+	case S_DB_POOL_MODE:
+		if (strcmp(v, "session") == 0)
+			cfg.db_transaction_pool = false;
+		else if (strcmp(v, "transaction") == 0)
+			cfg.db_transaction_pool = true;
+		else {
+			snprintf(err, errsz, "%s: must be session or transaction",
+			    s->name);
+			return false;
+		}
+		break;
 	case S_EMBEDDING_DIM: cfg.embedding_dim = n; break;
 	case S_ENABLE_USER_REGISTRATION: cfg.enable_registration = b; break;
 	case S_JWT_TTL: cfg.jwt_ttl = n; break;
@@ -361,6 +374,8 @@ void
 config_dump(void)
 {
 	printf("DATABASE_URL=%s\n", cfg.database_url);
+	printf("DB_POOL_MODE=%s\n", cfg.db_transaction_pool ? "transaction" :
+	    "session");
 	printf("EMBEDDING_DIM=%lld\n", (long long)cfg.embedding_dim);
 	printf("ENABLE_USER_REGISTRATION=%s\n",
 	    cfg.enable_registration ? "true" : "false");

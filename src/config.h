@@ -10,6 +10,13 @@
 
 struct bp_config {
 	char	*database_url;		/* DATABASE_URL */
+	/*
+	 * DB_POOL_MODE=transaction: PostgreSQL is reached through a pooler
+	 * in transaction mode (PgBouncer), so nothing may outlive a
+	 * transaction: no named prepared statements, no session SET, no
+	 * session advisory lock (db.c, repo_migrations.c).
+	 */
+	bool	 db_transaction_pool;
 	char	*secret_key;		/* SECRET_KEY, NULL when unset */
 	size_t	 secret_key_len;
 	int64_t	 jwt_ttl;		/* JWT_TTL, seconds */

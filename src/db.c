@@ -4,7 +4,10 @@
  * Statements live in the repo_* files.  A worker prepares every table of
  * them right after each (re)connect, so a request only ever runs
  * PQexecPrepared; a one-shot command prepares each statement the first
- * time it runs it.  A lost connection is noticed before the request uses
+ * time it runs it.  With DB_POOL_MODE=transaction (a pooler such as
+ * PgBouncer between us and the server) nothing outlives a transaction:
+ * statements go unnamed (PQexecParams), TimeZone and DateStyle in the
+ * startup packet instead of a SET.  A lost connection is noticed before the request uses
  * it (PQconsumeInput on the idle socket) and, in a worker, re-established
  * with backoff; in between every request gets DB_DOWN, which the HTTP
  * layer turns into 503 with Retry-After.
@@ -115,6 +118,17 @@ connect_to(const char *conninfo, bool *left)
 	PGconn *c;
 	int i;
 
+	/*
+	 * Behind a pooler in transaction mode a SET would stay with the
+	 * server connection, not with us: TimeZone and DateStyle go in the
+	 * startup packet instead (libpq sends PGTZ and PGDATESTYLE there),
+	 * and PgBouncer gives every server connection the values of the
+	 * client it serves at each transaction.
+	 */
+	if (cfg.db_transaction_pool) {
+		setenv("PGTZ", "UTC", 1);
+		setenv("PGDATESTYLE", "ISO", 1);
+	}
 	/* expand_dbname: conninfo may be a URI or key=value string */
 	c = PQconnectdbParams(keys, vals, 1);
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
@@ -129,7 +143,7 @@ connect_to(const char *conninfo, bool *left)
 	 * ISO, in UTC, whatever the server's or the role's defaults.  One
 	 * statement each, as the benchmark's ceiling reads them from the log.
 	 */
-	for (i = 0; session[i] != NULL; i++)
+	for (i = 0; !cfg.db_transaction_pool && session[i] != NULL; i++)
 		if (!session_set(c, session[i])) {
 			PQfinish(c);
 			return NULL;
@@ -154,6 +168,9 @@ prepare_all(void)
 {
 	int t, i;
 
+	/* unnamed statements, planned at each execution: nothing to keep */
+	if (cfg.db_transaction_pool)
+		return true;
 	/*
 	 * Plan each statement once, as it is prepared once: with the default
 	 * plan_cache_mode, a statement whose generic plan looks dearer than
@@ -176,7 +193,7 @@ prepared(const struct stmt *s)
 {
 	size_t i;
 
-	if (self.worker)
+	if (self.worker || cfg.db_transaction_pool)
 		return true;
 	for (i = 0; i < self.nprepared; i++)
 		if (self.prepared[i] == s)
@@ -408,6 +425,31 @@ pipeline_broken(const struct stmt *s)
 	return guard_done(DB_DOWN);
 }
 
+/*
+ * Run s with params: the prepared statement, or with
+ * DB_POOL_MODE=transaction its SQL as an unnamed one.
+ */
+static PGresult *
+exec_stmt(const struct stmt *s, const char *const *params)
+{
+	if (cfg.db_transaction_pool)
+		return PQexecParams(self.conn, s->sql, s->nparams, NULL, params,
+		    NULL, NULL, 0);
+	return PQexecPrepared(self.conn, s->name, s->nparams, params, NULL,
+	    NULL, 0);
+}
+
+/* As exec_stmt, sent in pipeline mode. */
+static bool
+send_stmt(const struct stmt *s, const char *const *params)
+{
+	if (cfg.db_transaction_pool)
+		return PQsendQueryParams(self.conn, s->sql, s->nparams, NULL,
+		    params, NULL, NULL, 0);
+	return PQsendQueryPrepared(self.conn, s->name, s->nparams, params,
+	    NULL, NULL, 0);
+}
+
 /* The guard and s in one round trip (see db_guard). */
 static enum db_status
 exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
@@ -416,11 +458,8 @@ exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
 	PGresult *g, *r = NULL, *x;
 	enum db_status e;
 
-	if (!PQenterPipelineMode(conn) ||
-	    !PQsendQueryPrepared(conn, self.guard.s->name,
-	    self.guard.s->nparams, self.guard.params, NULL, NULL, 0) ||
-	    !PQsendQueryPrepared(conn, s->name, s->nparams, params, NULL, NULL,
-	    0) ||
+	if (!PQenterPipelineMode(conn) || !send_stmt(self.guard.s,
+	    self.guard.params) || !send_stmt(s, params) ||
 	    !PQpipelineSync(conn))
 		return pipeline_broken(s);
 	g = pipeline_result();
@@ -476,8 +515,7 @@ db_guard_end(void)
 		return DB_OK;
 	case GUARD_PENDING:
 		(void)(self.up && prepared(self.guard.s) ?
-		    guard_outcome(PQexecPrepared(self.conn, self.guard.s->name,
-		    self.guard.s->nparams, self.guard.params, NULL, NULL, 0)) :
+		    guard_outcome(exec_stmt(self.guard.s, self.guard.params)) :
 		    guard_done(self.up ? DB_ERROR : DB_DOWN));
 		break;
 	case GUARD_DONE:
@@ -511,8 +549,7 @@ db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 		return exec_guarded(s, params, res);
 	if (!prepared(s))
 		return classify(s->name, NULL);
-	return outcome(s, PQexecPrepared(self.conn, s->name, s->nparams, params,
-	    NULL, NULL, 0), res);
+	return outcome(s, exec_stmt(s, params), res);
 }
 
 enum db_status

@@ -233,18 +233,21 @@ apply_pending(struct mset *m)
 	free(applied);
 	for (k = 0; k < m->n; k++) {
 		char err[2048] = "";
+		bool already;
 
 		if (m->files[k].applied)
 			continue;
 		if (repo_migrations_apply(m->files[k].version,
 		    m->files[k].name, m->files[k].checksum, m->files[k].sql,
-		    err, sizeof(err)) != DB_OK) {
+		    &already, err, sizeof(err)) != DB_OK) {
 			fprintf(stderr, "blogposter: migration %s failed, "
 			    "nothing of it was applied: %s", m->files[k].name, err);
 			if (err[0] && err[strlen(err) - 1] != '\n')
 				fputc('\n', stderr);
 			return 1;
 		}
+		if (already)
+			continue;	/* by a migrate run beside this one */
 		printf("applied %s\n", m->files[k].name);
 		n++;
 	}
@@ -271,12 +274,8 @@ migrate_main(int argc, char **argv)
 		fprintf(stderr, "blogposter: DATABASE_URL: cannot connect\n");
 		return 1;
 	}
-	if (repo_migrations_lock() != DB_OK)
-		goto out;
 	if (load_files(cfg.migrations_dir, &m))
 		rc = only_status ? status(&m) : apply_pending(&m);
-	repo_migrations_unlock();
-out:
 	mset_free(&m);
 	db_close();
 	return rc;

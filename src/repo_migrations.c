@@ -20,7 +20,7 @@
 
 enum migrations_stmt {
 	MIG_LOCK,
-	MIG_UNLOCK,
+	MIG_IS_APPLIED,
 	MIG_ENSURE_TABLE,
 	MIG_EXISTS,
 	MIG_APPLIED,
@@ -31,9 +31,10 @@ enum migrations_stmt {
 
 static const struct stmt stmts[MIG__MAX] = {
 	{ "migrations_lock",	/* MIG_LOCK */
-	  "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0, DB_ROWS },
-	{ "migrations_unlock",	/* MIG_UNLOCK */
-	  "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")", 0, DB_ROWS },
+	  "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", 0, DB_ROWS },
+	{ "migrations_is_applied",	/* MIG_IS_APPLIED */
+	  "SELECT 1 FROM schema_migrations WHERE version = $1::integer", 1,
+	  DB_ROWS },
 	{ "migrations_ensure_table",	/* MIG_ENSURE_TABLE */
 	  "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	  " version integer PRIMARY KEY CHECK (version > 0),"
@@ -53,25 +54,24 @@ static const struct stmt stmts[MIG__MAX] = {
 	  " VALUES ($1::integer, $2, $3)", 3, DB_CMD },
 };
 
-enum db_status
-repo_migrations_lock(void)
+/* The lock, then the table if it is missing, in db_tx. */
+static enum db_status
+ensure_unit(void *arg)
 {
-	return db_run(&stmts[MIG_LOCK], NULL);
-}
+	enum db_status e;
 
-void
-repo_migrations_unlock(void)
-{
-	(void)db_run(&stmts[MIG_UNLOCK], NULL);
+	(void)arg;
+	if ((e = db_run(&stmts[MIG_LOCK], NULL)) != DB_OK)
+		return e;
+	e = db_run(&stmts[MIG_ENSURE_TABLE], NULL);
+	/* a command: "no row changed" is all it can say */
+	return e == DB_EMPTY ? DB_OK : e;
 }
 
 enum db_status
 repo_migrations_ensure_table(void)
 {
-	enum db_status e = db_run(&stmts[MIG_ENSURE_TABLE], NULL);
-
-	/* a command: "no row changed" is all it can say */
-	return e == DB_EMPTY ? DB_OK : e;
+	return db_tx(ensure_unit, NULL);
 }
 
 enum db_status
@@ -128,11 +128,12 @@ repo_migrations_checksum(const char *text, char out[65])
 struct apply_unit {
 	const char	*const *params;
 	const char	*sql;
+	bool		*already;
 	char		*err;
 	size_t		 errsz;
 };
 
-/* The file's SQL and its record, in db_tx. */
+/* The lock, then the file's SQL and its record unless applied, in db_tx. */
 static enum db_status
 apply_unit(void *arg)
 {
@@ -140,6 +141,15 @@ apply_unit(void *arg)
 	enum db_status e;
 
 	a->err[0] = '\0';
+	*a->already = false;
+	if ((e = db_run(&stmts[MIG_LOCK], NULL)) != DB_OK)
+		return e;
+	if ((e = db_run(&stmts[MIG_IS_APPLIED], a->params)) == DB_OK) {
+		*a->already = true;
+		return DB_ROLLBACK;
+	}
+	if (e != DB_EMPTY)
+		return e;
 	/* the file's own SQL: several statements, simple protocol */
 	if ((e = db_script(a->sql, a->err, a->errsz)) != DB_OK)
 		return e;
@@ -151,11 +161,11 @@ apply_unit(void *arg)
 
 enum db_status
 repo_migrations_apply(int version, const char *name, const char *checksum,
-    const char *sql, char *err, size_t errsz)
+    const char *sql, bool *already, char *err, size_t errsz)
 {
 	char vbuf[16];
 	const char *params[3] = { vbuf, name, checksum };
-	struct apply_unit a = { params, sql, err, errsz };
+	struct apply_unit a = { params, sql, already, err, errsz };
 	enum db_status e;
 
 	snprintf(vbuf, sizeof(vbuf), "%d", version);

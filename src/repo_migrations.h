@@ -11,9 +11,12 @@
 
 #include "db.h"
 
-/* Session advisory lock: a second migrate waits for the first. */
-enum db_status repo_migrations_lock(void);
-void repo_migrations_unlock(void);
+/*
+ * Concurrent migrate runs serialise on a transaction-level advisory lock,
+ * taken by each of these transactions (a session lock would outlive the
+ * transaction behind a pooler in transaction mode): a second run waits
+ * for the first's transaction and then sees what it did.
+ */
 enum db_status repo_migrations_ensure_table(void);
 
 /* One row of schema_migrations. */
@@ -31,8 +34,13 @@ enum db_status repo_migrations_applied(struct migration_row **rows,
     size_t *n);
 /* SHA-256 (hex) of a file's text, computed by the server. */
 enum db_status repo_migrations_checksum(const char *text, char out[65]);
-/* Run one file and record it, in one transaction.  err gets the reason. */
+/*
+ * Run one file and record it, in one transaction, unless another migrate
+ * run applied it meanwhile (*already, nothing done).  err gets the
+ * reason of a failure.
+ */
 enum db_status repo_migrations_apply(int version, const char *name,
-    const char *checksum, const char *sql, char *err, size_t errsz);
+    const char *checksum, const char *sql, bool *already, char *err,
+    size_t errsz);
 
 #endif

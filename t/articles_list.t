@@ -225,6 +225,7 @@ sub counters {
 }
 sub quiesce {
     $h->stop_bp;
+    $h->stop_pooler;        # its server connections too (start_bp starts it)
     $h->dbh->disconnect;    # this session's own counts too
     $h->wait_until(sub { !$h->psql(q{SELECT count(*) FROM pg_stat_activity
                                       WHERE datname = 'blogposter' AND pid <> pg_backend_pid()

@@ -25,7 +25,11 @@ for my $mode (qw(fast immediate)) {
     my @codes = map { $t->get_ok("/api/v1/health?after=$mode")->tx->res->code } 1 .. 8;
     is_deeply(\@codes, [ (200) x 8 ], "after a restart -m $mode nobody saw, every request is answered 200");
 }
-like($h->log, qr/database connection lost/, 'the workers noticed the ended connections');
+SKIP: {
+    # behind PgBouncer the worker's own connection (to PgBouncer) lives on
+    skip 'the workers talk to PgBouncer, whose connections a PostgreSQL restart does not end', 1 if $h->pooler;
+    like($h->log, qr/database connection lost/, 'the workers noticed the ended connections');
+}
 
 # --- database outage: 503 with Retry-After, then back with the same processes
 $h->stop_pg('fast');

@@ -37,6 +37,12 @@ package BP::Harness;
 #                        the default when migrate => 0: serve refuses to
 #                        start while a migration is pending)
 #   max_body => BYTES    MAX_BODY_BYTES for blogposter and nginx's limit
+#   pooler   => 'pgbouncer' | 0   put PgBouncer (transaction mode, fewer
+#                        server connections than workers) between
+#                        blogposter and PostgreSQL, with DB_POOL_MODE=
+#                        transaction; default: $ENV{BP_POOLER}. The test's
+#                        own SQL (psql, dbh) still goes straight to
+#                        PostgreSQL.
 #
 # Environment read: BLOGPOSTER_BIN (the binary, default <repo>/src/blogposter),
 # BP_TEST_TMP (cache dir), BP_KEEP_TMP, BP_WRAPPER (a command put in front of
@@ -130,6 +136,7 @@ sub new {
         $self->_start_nginx;         # does not wait: it starts while PG does
         $self->_init_pg;
         $self->start_pg;
+        $self->start_pooler if $self->pooler;
         $self->_wait_nginx;
         if ($opt{migrate} // 1) {
             my ($st, $out, $err) = $self->run_bp('migrate');
@@ -162,10 +169,80 @@ sub pg_socket_dir { $_[0]{pg_sockdir} }
 sub secret_key    { SECRET_KEY }
 sub bin           { $_[0]{bin} }
 
-# libpq conninfo of the test database (what DATABASE_URL is set to).
+# libpq conninfo of the test database, straight to PostgreSQL.
 sub dsn {
     my $self = shift;
     return "host=$self->{pg_sockdir} port=$self->{pg_port} dbname=blogposter user=postgres";
+}
+
+# What DATABASE_URL is set to: the pooler when there is one, else dsn.
+sub bp_dsn {
+    my $self = shift;
+    return $self->dsn unless $self->pooler;
+    return "host=$self->{pgb_sockdir} port=$self->{pgb_port} dbname=blogposter user=postgres";
+}
+
+# 'pgbouncer' when blogposter reaches PostgreSQL through PgBouncer, else ''.
+sub pooler {
+    my $self = shift;
+    my $p = exists $self->{opt}{pooler} ? $self->{opt}{pooler} : $ENV{BP_POOLER};
+    return $p ? $p : '';
+}
+
+# PgBouncer in transaction mode in front of this test's cluster: one
+# server connection per two workers (at least one), so the workers share
+# them as a pooler in transaction mode makes them; unix socket only.
+sub start_pooler {
+    my $self = shift;
+    my $dir = "$self->{tmp}/pgbouncer";
+    $self->{pgb_sockdir} //= $dir;
+    $self->{pgb_port}    //= _free_port();
+    make_path($dir);
+    my $pool = int(($self->{workers} + 1) / 2) || 1;
+    open my $fh, '>', "$dir/pgbouncer.ini" or die "pgbouncer.ini: $!";
+    print $fh <<"INI";
+[databases]
+blogposter = host=$self->{pg_sockdir} port=$self->{pg_port} dbname=blogposter user=postgres
+
+[pgbouncer]
+listen_addr =
+listen_port = $self->{pgb_port}
+unix_socket_dir = $dir
+auth_type = any
+pool_mode = transaction
+default_pool_size = $pool
+max_client_conn = 200
+server_reset_query =
+ignore_startup_parameters = extra_float_digits
+; PostgreSQL gone: a client waits at most 10 s for a server connection,
+; then gets an error (blogposter answers 503), as docs/operations.md says
+query_wait_timeout = 10
+server_connect_timeout = 2
+server_login_retry = 1
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+    close $fh;
+    $self->_chown_pg($dir);
+    my @user = $> == 0 ? ('-u', 'postgres') : ();
+    $self->{pgb_pid} = _spawn(cmd => [ 'pgbouncer', @user, "$dir/pgbouncer.ini" ], out => "$dir/stdout.log");
+    my $deadline = time + 10;
+    until (-S "$dir/.s.PGSQL.$self->{pgb_port}") {
+        die "PgBouncer did not start:\n" . ($self->_tail("$dir/stdout.log", 20) // '')
+            . ($self->_tail("$dir/pgbouncer.log", 20) // '') if time > $deadline || !kill(0, $self->{pgb_pid});
+        sleep 0.05;
+    }
+    return $self;
+}
+
+# Stops PgBouncer (SIGINT: at once, as a crash would look to its clients).
+sub stop_pooler {
+    my $self = shift;
+    my $pid = delete $self->{pgb_pid} or return $self;
+    kill 'INT', $pid;
+    kill 'KILL', $pid unless defined _wait_pid($pid, 5);
+    _wait_pid($pid, 5);
+    return $self;
 }
 
 sub dbi_dsn {
@@ -280,13 +357,14 @@ sub bp_env {
         LANG           => 'C.UTF-8',
         TZ             => 'UTC',
         TMPDIR         => $self->{tmp},
-        DATABASE_URL   => $self->dsn,
+        DATABASE_URL   => $self->bp_dsn,
         SECRET_KEY     => SECRET_KEY,
         LISTEN         => "unix:$self->{socket}",
         WORKERS        => $self->{workers},
         MIGRATIONS_DIR => $ENV{MIGRATIONS_DIR} // "$REPO/sql/migrations",
     );
     $env{MAX_BODY_BYTES} = $self->{opt}{max_body} if defined $self->{opt}{max_body};
+    $env{DB_POOL_MODE}   = 'transaction' if $self->pooler;
     for my $k (qw(ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS ASAN_SYMBOLIZER_PATH)) {
         $env{$k} = $ENV{$k} if defined $ENV{$k};
     }
@@ -313,6 +391,7 @@ sub start_bp {
     my ($self, %env) = @_;
     croak 'blogposter is already running (pid ' . $self->{bp_pid} . ')' if $self->{bp_pid};
     my $wait = delete $env{wait} // 'answer';
+    $self->start_pooler if $self->pooler && !$self->{pgb_pid};
     unlink $self->{socket};
     my $env = $self->bp_env(%env);
     $self->{bp_pid} = _spawn(
@@ -686,6 +765,7 @@ sub teardown {
     eval { $self->stop_bp if $self->{bp_pid}; 1 } or warn "stop_bp: $@";
     eval { $self->_stop_nginx; 1 }               or warn "stop nginx: $@";
     $self->_disconnect;
+    eval { $self->stop_pooler; 1 }               or warn "stop pooler: $@";
     eval { $self->stop_pg('immediate'); 1 }      or warn "stop_pg: $@";
     delete $self->{t};
     delete $self->{probe_ua};
