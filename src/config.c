@@ -357,10 +357,138 @@ config_free(void)
 	memset(&cfg, 0, sizeof(cfg));
 }
 
+/* Append s[0..n) to the buffer at *o. */
+static void
+put(char **o, const char *s, size_t n)
+{
+	memcpy(*o, s, n);
+	*o += n;
+}
+
+#define MASK	"***"
+
+/* URI form: the password of the user info and any password= parameter. */
+static bool
+mask_uri(const char *s, size_t scheme_len, char *o)
+{
+	const char *auth = s + scheme_len, *end, *at = NULL, *colon, *q, *p;
+
+	put(&o, s, scheme_len);
+	/* libpq ends the user info at the first '@' before any '/'; the
+	 * last one is taken here, so that a stray '@' shows no password */
+	end = auth + strcspn(auth, "/");
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL) {
+		colon = memchr(auth, ':', (size_t)(at - auth));
+		if (colon != NULL) {
+			put(&o, auth, (size_t)(colon - auth) + 1);
+			put(&o, MASK, strlen(MASK));
+			auth = at;
+		}
+	}
+	q = strchr(at != NULL ? at : auth, '?');
+	put(&o, auth, (size_t)((q != NULL ? q : end + strlen(end)) - auth));
+	if (q == NULL) {
+		*o = '\0';
+		return true;
+	}
+	p = q;
+	while (*p != '\0') {
+		size_t n = strcspn(p + 1, "&");	/* p is at '?' or '&' */
+
+		if (strncmp(p + 1, "password=", 9) == 0 && n >= 9) {
+			put(&o, p, 10);
+			put(&o, MASK, strlen(MASK));
+		} else
+			put(&o, p, n + 1);
+		p += n + 1;
+	}
+	*o = '\0';
+	return true;
+}
+
+/* key=value form, as libpq reads it: the value of each password key. */
+static bool
+mask_keywords(const char *s, char *o)
+{
+	const char *p = s;
+
+	for (;;) {
+		const char *k, *v;
+		size_t klen;
+		bool secret;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			*o++ = *p++;
+		if (*p == '\0')
+			break;
+		k = p;
+		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t' &&
+		    *p != '\n' && *p != '\r')
+			p++;
+		klen = (size_t)(p - k);
+		put(&o, k, klen);
+		while (*p == ' ' || *p == '\t')
+			*o++ = *p++;
+		if (*p != '=')
+			return false;
+		*o++ = *p++;
+		while (*p == ' ' || *p == '\t')
+			*o++ = *p++;
+		secret = klen == 8 && strncmp(k, "password", 8) == 0;
+		v = p;
+		if (*p == '\'') {
+			for (p++; *p != '\'' ; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\0')
+					return false;
+			}
+			p++;
+		} else
+			while (*p != '\0' && *p != ' ' && *p != '\t' &&
+			    *p != '\n' && *p != '\r') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				p++;
+			}
+		if (secret)
+			put(&o, MASK, strlen(MASK));
+		else
+			put(&o, v, (size_t)(p - v));
+	}
+	*o = '\0';
+	return true;
+}
+
+char *
+config_masked_dburl(const char *url)
+{
+	/* each mask follows a "password=" or a ':' and an '@' */
+	size_t n = 2 * strlen(url) + 32;
+	char *out = xmalloc(n);
+	bool ok;
+
+	if (strncmp(url, "postgresql://", 13) == 0)
+		ok = mask_uri(url, 13, out);
+	else if (strncmp(url, "postgres://", 11) == 0)
+		ok = mask_uri(url, 11, out);
+	else
+		ok = mask_keywords(url, out);
+	if (!ok)
+		snprintf(out, n, "(unparsed, hidden)");
+	return out;
+}
+
 void
 config_dump(void)
 {
-	printf("DATABASE_URL=%s\n", cfg.database_url);
+	char *db = config_masked_dburl(cfg.database_url);
+
+	printf("DATABASE_URL=%s\n", db);
+	free(db);
 	printf("EMBEDDING_DIM=%lld\n", (long long)cfg.embedding_dim);
 	printf("ENABLE_USER_REGISTRATION=%s\n",
 	    cfg.enable_registration ? "true" : "false");

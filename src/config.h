@@ -39,6 +39,13 @@ bool config_require_secret(char *err, size_t errsz);
 /* Release what config_load allocated (tests and clean exits). */
 void config_free(void);
 
+/*
+ * A copy of a libpq connection string (URI or key=value form) with its
+ * passwords replaced by "***"; malloc'ed.  A string that cannot be read
+ * is hidden whole.
+ */
+char *config_masked_dburl(const char *url);
+
 /* Print every setting, secrets masked, one per line (check-config). */
 void config_dump(void);
 
