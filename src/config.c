@@ -3,6 +3,10 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@ enum ctype {
 	C_DURATION,	/* N[smhd] in seconds, in [min, max] */
 	C_MONEY,	/* money text, normalised */
 	C_LISTEN,	/* unix:/path or host:port */
+	C_ADDRS,	/* IP addresses, separated by commas or blanks */
 };
 
 struct setting {
@@ -36,6 +41,7 @@ enum setting_id {
 	S_DATABASE_URL,
 	S_EMBEDDING_DIM,
 	S_ENABLE_USER_REGISTRATION,
+	S_FASTCGI_ALLOWED_ADDRS,
 	S_JWT_TTL,
 	S_LISTEN,
 	S_MAX_ARTICLES,
@@ -52,6 +58,7 @@ static const struct setting settings[S__MAX] = {
 	{ "DATABASE_URL", C_STR, "dbname=blogposter", 0, 0 },		/* S_DATABASE_URL */
 	{ "EMBEDDING_DIM", C_INT, "1536", 1, 16000 },			/* S_EMBEDDING_DIM */
 	{ "ENABLE_USER_REGISTRATION", C_BOOL, "true", 0, 0 },		/* S_ENABLE_USER_REGISTRATION */
+	{ "FASTCGI_ALLOWED_ADDRS", C_ADDRS, NULL, 0, 0 },		/* S_FASTCGI_ALLOWED_ADDRS */
 	{ "JWT_TTL", C_DURATION, "7d", 60, 366 * 86400 },		/* S_JWT_TTL */
 	{ "LISTEN", C_LISTEN, NULL, 0, 0 },				/* S_LISTEN */
 	{ "MAX_ARTICLES_PER_USER_PER_MONTH", C_INT, "100", 0, 1000000000 },	/* S_MAX_ARTICLES */
@@ -211,6 +218,58 @@ valid_listen(const char *s)
 	return parse_int64(colon + 1, 1, 65535, &port);
 }
 
+/*
+ * Parse a list of IP addresses (IPv4 or IPv6, separated by commas or
+ * blanks) into cfg.allowed.  False with err naming the first bad one.
+ */
+static bool
+parse_addrs(const char *name, const char *v, char *err, size_t errsz)
+{
+	const char *p = v;
+
+	cfg.nallowed = 0;
+	for (;;) {
+		char one[INET6_ADDRSTRLEN + 1];
+		size_t len;
+		struct bp_addr *a;
+
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if (cfg.nallowed == ALLOWED_ADDRS_MAX) {
+			snprintf(err, errsz, "%s: at most %d addresses", name,
+			    ALLOWED_ADDRS_MAX);
+			return false;
+		}
+		a = &cfg.allowed[cfg.nallowed];
+		if (len < sizeof(one)) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if (inet_pton(AF_INET, one, a->a) == 1)
+				a->family = AF_INET;
+			else if (inet_pton(AF_INET6, one, a->a) == 1)
+				a->family = AF_INET6;
+			else
+				a->family = 0;
+		} else
+			a->family = 0;
+		if (a->family == 0) {
+			snprintf(err, errsz, "%s: not an IP address: %.*s",
+			    name, (int)(len > 64 ? 64 : len), p);
+			return false;
+		}
+		cfg.nallowed++;
+		p += len;
+	}
+	if (cfg.nallowed == 0) {
+		snprintf(err, errsz, "%s: must list at least one IP address",
+		    name);
+		return false;
+	}
+	return true;
+}
+
 /* Validate one setting's text and store it; false with err on a bad value. */
 static bool
 apply(enum setting_id id, const char *v, char *err, size_t errsz)
@@ -261,12 +320,17 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 			return false;
 		}
 		break;
+	case C_ADDRS:
+		if (!parse_addrs(s->name, v, err, errsz))
+			return false;
+		break;
 	}
 
 	switch (id) {
 	case S_DATABASE_URL: cfg.database_url = xstrdup(v); break;
 	case S_EMBEDDING_DIM: cfg.embedding_dim = n; break;
 	case S_ENABLE_USER_REGISTRATION: cfg.enable_registration = b; break;
+	case S_FASTCGI_ALLOWED_ADDRS: cfg.allowed_text = xstrdup(v); break;
 	case S_JWT_TTL: cfg.jwt_ttl = n; break;
 	case S_LISTEN: cfg.listen = xstrdup(v); break;
 	case S_MAX_ARTICLES: cfg.max_articles = n; break;
@@ -353,6 +417,7 @@ config_free(void)
 		explicit_bzero(cfg.secret_key, cfg.secret_key_len);
 	free(cfg.secret_key);
 	free(cfg.listen);
+	free(cfg.allowed_text);
 	free(cfg.migrations_dir);
 	memset(&cfg, 0, sizeof(cfg));
 }
@@ -492,6 +557,8 @@ config_dump(void)
 	printf("EMBEDDING_DIM=%lld\n", (long long)cfg.embedding_dim);
 	printf("ENABLE_USER_REGISTRATION=%s\n",
 	    cfg.enable_registration ? "true" : "false");
+	printf("FASTCGI_ALLOWED_ADDRS=%s\n",
+	    cfg.allowed_text ? cfg.allowed_text : "(unset: any peer)");
 	printf("JWT_TTL=%llds\n", (long long)cfg.jwt_ttl);
 	printf("LISTEN=%s\n", cfg.listen ? cfg.listen : "(fd 0 or default)");
 	printf("MAX_ARTICLES_PER_USER_PER_MONTH=%lld\n",

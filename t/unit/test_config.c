@@ -10,7 +10,8 @@
 static const char *const vars[] = { "DATABASE_URL", "SECRET_KEY", "JWT_TTL",
 	"WORKERS", "MAX_BODY_BYTES", "MAX_MONTHLY_COST_PER_USER",
 	"ENABLE_USER_REGISTRATION", "LISTEN", "EMBEDDING_DIM",
-	"PIPELINE_TIMEOUT_MINUTES", "MAX_ARTICLES_PER_USER_PER_MONTH", NULL };
+	"PIPELINE_TIMEOUT_MINUTES", "MAX_ARTICLES_PER_USER_PER_MONTH",
+	"FASTCGI_ALLOWED_ADDRS", NULL };
 
 static bool
 load_with(const char *name, const char *value, char *err, size_t errsz)
