@@ -6,7 +6,7 @@
 src=${srcdir:-.}
 out=$(mktemp)
 status=0
-for t in request money token cursor legacy; do
+for t in request money token cursor legacy auth; do
   if ! "./fuzz/replay_$t" "$src/fuzz/corpus/$t" "$src/fuzz/regress/$t" >> "$out"; then
     echo "not ok - replay_$t failed or crashed" >> "$out"
     status=1

@@ -36,11 +36,10 @@ auth_clear_cookie(struct req *r)
 	    "HttpOnly; Secure; SameSite=Strict");
 }
 
-/* The value of the bp_session cookie, or NULL (per-request memory). */
-static const char *
-session_cookie(struct req *r)
+const char *
+auth_cookie_value(const char *header, size_t *lenp)
 {
-	const char *c = http_param(r, "HTTP_COOKIE");
+	const char *c = header;
 
 	while (c != NULL && *c != '\0') {
 		size_t len;
@@ -49,17 +48,42 @@ session_cookie(struct req *r)
 			c++;
 		len = strcspn(c, ";");
 		if (len > 11 && strncmp(c, "bp_session=", 11) == 0) {
-			char *v = req_alloc(r, len - 11 + 1);
-
-			memcpy(v, c + 11, len - 11);
-			v[len - 11] = '\0';
-			while (len > 11 && (v[strlen(v) - 1] == ' '))
-				v[strlen(v) - 1] = '\0';
-			return v;
+			/* trailing blanks end where the value begins */
+			while (len > 11 && (c[len - 1] == ' ' || c[len - 1] == '\t'))
+				len--;
+			*lenp = len - 11;
+			return c + 11;
 		}
 		c += len;
 	}
 	return NULL;
+}
+
+const char *
+auth_bearer_token(const char *header)
+{
+	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	header += 7;
+	while (*header == ' ')
+		header++;
+	return header;
+}
+
+/* The value of the bp_session cookie, or NULL (per-request memory). */
+static const char *
+session_cookie(struct req *r)
+{
+	size_t len;
+	const char *c = auth_cookie_value(http_param(r, "HTTP_COOKIE"), &len);
+	char *v;
+
+	if (c == NULL)
+		return NULL;
+	v = req_alloc(r, len + 1);
+	memcpy(v, c, len);
+	v[len] = '\0';
+	return v;
 }
 
 static bool
@@ -171,11 +195,8 @@ auth_request(struct req *r)
 	memset(u, 0, sizeof(*u));
 	if (authz != NULL) {
 		u->method = AUTH_BEARER;
-		if (strncasecmp(authz, "Bearer ", 7) != 0)
+		if ((authz = auth_bearer_token(authz)) == NULL)
 			return unauthorized(r, "use Authorization: Bearer <token>");
-		authz += 7;
-		while (*authz == ' ')
-			authz++;
 		u->cred = authz;
 		if (!token_claims(authz, u->id, &ver))
 			return unauthorized(r, "invalid or expired token");

@@ -32,6 +32,20 @@ bool auth_request(struct req *r);
  */
 void auth_settle(struct req *r);
 
+/*
+ * The value of the bp_session cookie in a Cookie header (NULL allowed),
+ * without trailing blanks: a pointer into header with its length in
+ * *lenp (possibly 0), or NULL when there is none.
+ */
+const char *auth_cookie_value(const char *header, size_t *lenp);
+
+/*
+ * The token of an Authorization header ("Bearer" in any case, a space,
+ * then the token after any further spaces): a pointer into header, or
+ * NULL when the header is absent or of another scheme.
+ */
+const char *auth_bearer_token(const char *header);
+
 /* The Set-Cookie header for a token, and the one that clears it. */
 void auth_set_cookie(struct req *r, const char *token);
 void auth_clear_cookie(struct req *r);

@@ -3,6 +3,10 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@ enum ctype {
 	C_DURATION,	/* N[smhd] in seconds, in [min, max] */
 	C_MONEY,	/* money text, normalised */
 	C_LISTEN,	/* unix:/path or host:port */
+	C_ADDRS,	/* IP addresses, separated by commas or blanks */
 };
 
 struct setting {
@@ -37,6 +42,7 @@ enum setting_id {
 	S_DB_POOL_MODE,
 	S_EMBEDDING_DIM,
 	S_ENABLE_USER_REGISTRATION,
+	S_FASTCGI_ALLOWED_ADDRS,
 	S_JWT_TTL,
 	S_LISTEN,
 	S_MAX_ARTICLES,
@@ -54,6 +60,7 @@ static const struct setting settings[S__MAX] = {
 	{ "DB_POOL_MODE", C_STR, "session", 0, 0 },			/* S_DB_POOL_MODE */
 	{ "EMBEDDING_DIM", C_INT, "1536", 1, 16000 },			/* S_EMBEDDING_DIM */
 	{ "ENABLE_USER_REGISTRATION", C_BOOL, "true", 0, 0 },		/* S_ENABLE_USER_REGISTRATION */
+	{ "FASTCGI_ALLOWED_ADDRS", C_ADDRS, NULL, 0, 0 },		/* S_FASTCGI_ALLOWED_ADDRS */
 	{ "JWT_TTL", C_DURATION, "7d", 60, 366 * 86400 },		/* S_JWT_TTL */
 	{ "LISTEN", C_LISTEN, NULL, 0, 0 },				/* S_LISTEN */
 	{ "MAX_ARTICLES_PER_USER_PER_MONTH", C_INT, "100", 0, 1000000000 },	/* S_MAX_ARTICLES */
@@ -213,6 +220,58 @@ valid_listen(const char *s)
 	return parse_int64(colon + 1, 1, 65535, &port);
 }
 
+/*
+ * Parse a list of IP addresses (IPv4 or IPv6, separated by commas or
+ * blanks) into cfg.allowed.  False with err naming the first bad one.
+ */
+static bool
+parse_addrs(const char *name, const char *v, char *err, size_t errsz)
+{
+	const char *p = v;
+
+	cfg.nallowed = 0;
+	for (;;) {
+		char one[INET6_ADDRSTRLEN + 1];
+		size_t len;
+		struct bp_addr *a;
+
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if (cfg.nallowed == ALLOWED_ADDRS_MAX) {
+			snprintf(err, errsz, "%s: at most %d addresses", name,
+			    ALLOWED_ADDRS_MAX);
+			return false;
+		}
+		a = &cfg.allowed[cfg.nallowed];
+		if (len < sizeof(one)) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if (inet_pton(AF_INET, one, a->a) == 1)
+				a->family = AF_INET;
+			else if (inet_pton(AF_INET6, one, a->a) == 1)
+				a->family = AF_INET6;
+			else
+				a->family = 0;
+		} else
+			a->family = 0;
+		if (a->family == 0) {
+			snprintf(err, errsz, "%s: not an IP address: %.*s",
+			    name, (int)(len > 64 ? 64 : len), p);
+			return false;
+		}
+		cfg.nallowed++;
+		p += len;
+	}
+	if (cfg.nallowed == 0) {
+		snprintf(err, errsz, "%s: must list at least one IP address",
+		    name);
+		return false;
+	}
+	return true;
+}
+
 /* Validate one setting's text and store it; false with err on a bad value. */
 static bool
 apply(enum setting_id id, const char *v, char *err, size_t errsz)
@@ -263,6 +322,10 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 			return false;
 		}
 		break;
+	case C_ADDRS:
+		if (!parse_addrs(s->name, v, err, errsz))
+			return false;
+		break;
 	}
 
 	switch (id) {
@@ -280,6 +343,7 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 		break;
 	case S_EMBEDDING_DIM: cfg.embedding_dim = n; break;
 	case S_ENABLE_USER_REGISTRATION: cfg.enable_registration = b; break;
+	case S_FASTCGI_ALLOWED_ADDRS: cfg.allowed_text = xstrdup(v); break;
 	case S_JWT_TTL: cfg.jwt_ttl = n; break;
 	case S_LISTEN: cfg.listen = xstrdup(v); break;
 	case S_MAX_ARTICLES: cfg.max_articles = n; break;
@@ -366,19 +430,150 @@ config_free(void)
 		explicit_bzero(cfg.secret_key, cfg.secret_key_len);
 	free(cfg.secret_key);
 	free(cfg.listen);
+	free(cfg.allowed_text);
 	free(cfg.migrations_dir);
 	memset(&cfg, 0, sizeof(cfg));
+}
+
+/* Append s[0..n) to the buffer at *o. */
+static void
+put(char **o, const char *s, size_t n)
+{
+	memcpy(*o, s, n);
+	*o += n;
+}
+
+#define MASK	"***"
+
+/* URI form: the password of the user info and any password= parameter. */
+static bool
+mask_uri(const char *s, size_t scheme_len, char *o)
+{
+	const char *auth = s + scheme_len, *end, *at = NULL, *colon, *q, *p;
+
+	put(&o, s, scheme_len);
+	/* libpq ends the user info at the first '@' before any '/'; the
+	 * last one is taken here, so that a stray '@' shows no password */
+	end = auth + strcspn(auth, "/");
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL) {
+		colon = memchr(auth, ':', (size_t)(at - auth));
+		if (colon != NULL) {
+			put(&o, auth, (size_t)(colon - auth) + 1);
+			put(&o, MASK, strlen(MASK));
+			auth = at;
+		}
+	}
+	q = strchr(at != NULL ? at : auth, '?');
+	put(&o, auth, (size_t)((q != NULL ? q : end + strlen(end)) - auth));
+	if (q == NULL) {
+		*o = '\0';
+		return true;
+	}
+	p = q;
+	while (*p != '\0') {
+		size_t n = strcspn(p + 1, "&");	/* p is at '?' or '&' */
+
+		if (strncmp(p + 1, "password=", 9) == 0 && n >= 9) {
+			put(&o, p, 10);
+			put(&o, MASK, strlen(MASK));
+		} else
+			put(&o, p, n + 1);
+		p += n + 1;
+	}
+	*o = '\0';
+	return true;
+}
+
+/* key=value form, as libpq reads it: the value of each password key. */
+static bool
+mask_keywords(const char *s, char *o)
+{
+	const char *p = s;
+
+	for (;;) {
+		const char *k, *v;
+		size_t klen;
+		bool secret;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			*o++ = *p++;
+		if (*p == '\0')
+			break;
+		k = p;
+		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t' &&
+		    *p != '\n' && *p != '\r')
+			p++;
+		klen = (size_t)(p - k);
+		put(&o, k, klen);
+		while (*p == ' ' || *p == '\t')
+			*o++ = *p++;
+		if (*p != '=')
+			return false;
+		*o++ = *p++;
+		while (*p == ' ' || *p == '\t')
+			*o++ = *p++;
+		secret = klen == 8 && strncmp(k, "password", 8) == 0;
+		v = p;
+		if (*p == '\'') {
+			for (p++; *p != '\'' ; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\0')
+					return false;
+			}
+			p++;
+		} else
+			while (*p != '\0' && *p != ' ' && *p != '\t' &&
+			    *p != '\n' && *p != '\r') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				p++;
+			}
+		if (secret)
+			put(&o, MASK, strlen(MASK));
+		else
+			put(&o, v, (size_t)(p - v));
+	}
+	*o = '\0';
+	return true;
+}
+
+char *
+config_masked_dburl(const char *url)
+{
+	/* each mask follows a "password=" or a ':' and an '@' */
+	size_t n = 2 * strlen(url) + 32;
+	char *out = xmalloc(n);
+	bool ok;
+
+	if (strncmp(url, "postgresql://", 13) == 0)
+		ok = mask_uri(url, 13, out);
+	else if (strncmp(url, "postgres://", 11) == 0)
+		ok = mask_uri(url, 11, out);
+	else
+		ok = mask_keywords(url, out);
+	if (!ok)
+		snprintf(out, n, "(unparsed, hidden)");
+	return out;
 }
 
 void
 config_dump(void)
 {
-	printf("DATABASE_URL=%s\n", cfg.database_url);
+	char *db = config_masked_dburl(cfg.database_url);
+
+	printf("DATABASE_URL=%s\n", db);
+	free(db);
 	printf("DB_POOL_MODE=%s\n", cfg.db_transaction_pool ? "transaction" :
 	    "session");
 	printf("EMBEDDING_DIM=%lld\n", (long long)cfg.embedding_dim);
 	printf("ENABLE_USER_REGISTRATION=%s\n",
 	    cfg.enable_registration ? "true" : "false");
+	printf("FASTCGI_ALLOWED_ADDRS=%s\n",
+	    cfg.allowed_text ? cfg.allowed_text : "(unset: any peer)");
 	printf("JWT_TTL=%llds\n", (long long)cfg.jwt_ttl);
 	printf("LISTEN=%s\n", cfg.listen ? cfg.listen : "(fd 0 or default)");
 	printf("MAX_ARTICLES_PER_USER_PER_MONTH=%lld\n",

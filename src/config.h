@@ -8,6 +8,14 @@
 
 #include "money.h"
 
+#define ALLOWED_ADDRS_MAX	32
+
+/* An IPv4 (family AF_INET, 4 bytes) or IPv6 (AF_INET6, 16 bytes) address. */
+struct bp_addr {
+	int		 family;
+	unsigned char	 a[16];
+};
+
 struct bp_config {
 	char	*database_url;		/* DATABASE_URL */
 	/*
@@ -23,6 +31,10 @@ struct bp_config {
 	char	 max_monthly_cost[MONEY_MAX];	/* MAX_MONTHLY_COST_PER_USER */
 	int64_t	 max_articles;		/* MAX_ARTICLES_PER_USER_PER_MONTH */
 	bool	 enable_registration;	/* ENABLE_USER_REGISTRATION */
+	/* FASTCGI_ALLOWED_ADDRS: the peers a TCP listener accepts (0: any) */
+	struct bp_addr	 allowed[ALLOWED_ADDRS_MAX];
+	size_t		 nallowed;
+	char		*allowed_text;
 	int64_t	 embedding_dim;		/* EMBEDDING_DIM */
 	int64_t	 pipeline_timeout_min;	/* PIPELINE_TIMEOUT_MINUTES */
 	int64_t	 max_body_bytes;	/* MAX_BODY_BYTES */
@@ -45,6 +57,13 @@ bool config_require_secret(char *err, size_t errsz);
 
 /* Release what config_load allocated (tests and clean exits). */
 void config_free(void);
+
+/*
+ * A copy of a libpq connection string (URI or key=value form) with its
+ * passwords replaced by "***"; malloc'ed.  A string that cannot be read
+ * is hidden whole.
+ */
+char *config_masked_dburl(const char *url);
 
 /* Print every setting, secrets masked, one per line (check-config). */
 void config_dump(void);

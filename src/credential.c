@@ -5,6 +5,14 @@
  * libjwt 1.10 takes the algorithm from the token, in any letter case, and
  * checks no claim: so the header is decoded and compared here first, the
  * key is never empty, and exp, iat, sub and ver are checked here.
+ *
+ * Nor does libjwt 1.x compare signatures in constant time (it compares
+ * the base64 text with strcmp, as in CVE-2024-25189 upstream), which lets
+ * a client learn a valid signature a byte at a time.  So the signature is
+ * checked here, before libjwt sees the token: HMAC-SHA256 over
+ * "header.payload" from libcrypto, base64url-encoded, compared with
+ * CRYPTO_memcmp.  libjwt is kept for signing and for reading the claims
+ * of a token whose signature has already been found good.
  */
 #include "autoconf.h"
 
@@ -19,6 +27,9 @@
 
 #include <json-c/json.h>
 #include <jwt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "config.h"
 #include "credential.h"
@@ -156,6 +167,52 @@ cred_issue_token(const char *user_id, int64_t ver, int64_t *expires_at)
 	return tok;
 }
 
+/* base64url (no padding) of in[0..n) into out, NUL-terminated. */
+static void
+b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = b64url[(acc >> bits) & 63];
+		}
+	}
+	if (bits > 0)
+		out[o++] = b64url[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+}
+
+bool
+cred_token_signature_ok(const char *tok, size_t signed_len, const char *sig,
+    size_t sig_len)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	char want[TOKEN_SIG_LEN + 1];
+	bool ok;
+
+	/* The length is no secret: every HS256 signature has 43 characters. */
+	if (sig_len != TOKEN_SIG_LEN || cfg.secret_key_len == 0)
+		return false;
+	if (HMAC(EVP_sha256(), cfg.secret_key, (int)cfg.secret_key_len,
+	    (const unsigned char *)tok, signed_len, mac, &mac_len) == NULL ||
+	    mac_len != 32) {
+		log_warnx("libcrypto gave no HMAC-SHA256");
+		return false;
+	}
+	b64url_encode(mac, 32, want);
+	ok = CRYPTO_memcmp(want, sig, TOKEN_SIG_LEN) == 0;
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(want, sizeof(want));
+	return ok;
+}
+
 /* Decode base64url s[0..len) (no padding) into out; returns bytes or -1. */
 static ssize_t
 b64url_decode(const char *s, size_t len, unsigned char *out, size_t outsz)
@@ -255,6 +312,10 @@ cred_check_token(const char *token, char sub[37], int64_t *ver, int64_t *expp)
 	if ((dot1 = strchr(token, '.')) == NULL ||
 	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.') ||
 	    dot2[1] == '\0')
+		return false;
+	/* the signature first, in constant time: nothing reads a forged token */
+	if (!cred_token_signature_ok(token, (size_t)(dot2 - token), dot2 + 1,
+	    strlen(dot2 + 1)))
 		return false;
 	if (!header_ok(token, (size_t)(dot1 - token)))
 		return false;

@@ -13,6 +13,7 @@
 #define PASSWORD_MIN	12	/* characters, not bytes */
 #define PASSWORD_MAX	128
 #define TOKEN_MAX	4096
+#define TOKEN_SIG_LEN	43	/* base64url of an HMAC-SHA256, no padding */
 
 /* Per worker: the dummy hash that unknown emails are checked against. */
 void cred_init(void);
@@ -42,6 +43,14 @@ char *cred_issue_token(const char *user_id, int64_t ver, int64_t *expires_at);
  */
 bool cred_check_token(const char *token, char sub[37], int64_t *ver,
     int64_t *expp);
+
+/*
+ * True when sig[0..sig_len) is the base64url HMAC-SHA256, under SECRET_KEY,
+ * of tok[0..signed_len) (a token's "header.payload"); compared in constant
+ * time.  False when no key is set.
+ */
+bool cred_token_signature_ok(const char *tok, size_t signed_len,
+    const char *sig, size_t sig_len);
 
 /* A new API key ("bp_" + 43 base64url) and its display prefix. */
 void cred_new_api_key(char key[API_KEY_LEN + 1], char prefix[API_KEY_PREFIX + 1]);

@@ -143,7 +143,10 @@ void import_bad_file(struct import *im, const char *sub, const char *name,
 
 /*
  * Read DATA_DIR/sub/name into im->fdata[0..im->flen) (NUL-terminated);
- * *mtime_us its modification time.  False with the reason in why.
+ * *mtime_us its modification time.  False with the reason in why: among
+ * them a symbolic link (never followed), anything but a regular file (a
+ * FIFO is not waited on) and a file over 64 MiB (refused before any
+ * allocation).
  */
 bool import_read_file(struct import *im, const char *sub, const char *name,
     int64_t *mtime_us, char *why, size_t whysz);

@@ -66,8 +66,9 @@ has_json_suffix(const char *name)
 }
 
 /*
- * The *.json regular files of DATA_DIR/sub, sorted by name; the other
- * entries are listed in im->skipped.  A missing folder is no file when
+ * The *.json entries of DATA_DIR/sub, sorted by name (one that is not a
+ * regular file is a bad file, found when it is read: import_read_file);
+ * the other entries are listed in im->skipped.  A missing folder is no file when
  * optional, an error otherwise.
  */
 static bool
@@ -94,20 +95,12 @@ list_dir(struct import *im, const char *sub, bool optional, char ***out,
 		return ok;
 	}
 	while ((errno = 0, e = readdir(d)) != NULL) {
-		struct stat st;
-		const char *why = NULL;
-
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (!has_json_suffix(e->d_name))
-			why = "not a .json file";
-		else if (stat(full_path(im, sub, e->d_name), &st) != 0)
-			why = strerror(errno);
-		else if (!S_ISREG(st.st_mode))
-			why = "not a regular file";
-		if (why != NULL) {
+		if (!has_json_suffix(e->d_name)) {
 			buf_reset(&im->path, 4096);
-			buf_printf(&im->path, "%s/%s (%s)", sub, e->d_name, why);
+			buf_printf(&im->path, "%s/%s (not a .json file)", sub,
+			    e->d_name);
 			im->skipped = xrealloc(im->skipped, (im->nskipped + 1) *
 			    sizeof(*im->skipped));
 			im->skipped[im->nskipped++] = xstrdup(im->path.data);
@@ -144,12 +137,37 @@ import_read_file(struct import *im, const char *sub, const char *name,
 	size_t got = 0;
 	int fd;
 
-	if ((fd = open(full_path(im, sub, name), O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(why, whysz, "cannot open: %s", strerror(errno));
+	/*
+	 * Not through a symbolic link (it may point anywhere the importing
+	 * user can read), and without waiting on a FIFO: what was opened is
+	 * then checked to be a regular file, small enough to be read.
+	 */
+	fd = open(full_path(im, sub, name),
+	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			snprintf(why, whysz, "a symbolic link, not followed");
+		else if (errno == ENXIO)
+			snprintf(why, whysz, "not a regular file (a socket)");
+		else
+			snprintf(why, whysz, "cannot open: %s", strerror(errno));
 		return false;
 	}
 	if (fstat(fd, &st) != 0) {
 		snprintf(why, whysz, "cannot stat: %s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whysz, "not a regular file (%s)",
+		    S_ISDIR(st.st_mode) ? "a directory" :
+		    S_ISFIFO(st.st_mode) ? "a FIFO" :
+		    S_ISCHR(st.st_mode) ? "a character device" :
+		    S_ISBLK(st.st_mode) ? "a block device" :
+		    S_ISSOCK(st.st_mode) ? "a socket" : "of another kind");
+		goto fail;
+	}
+	if (st.st_size > FILE_MAX) {
+		snprintf(why, whysz, "larger than %ld MiB", FILE_MAX >> 20);
 		goto fail;
 	}
 	*mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 +

@@ -20,6 +20,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -172,6 +175,104 @@ open_tcp(const char *spec)
 	return fd;
 }
 
+/* An IPv6 address that holds an IPv4 one (::ffff:a.b.c.d): its 4 bytes. */
+static const unsigned char *
+v4_mapped(const unsigned char b[16])
+{
+	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+
+	return memcmp(b, prefix, 12) == 0 ? b + 12 : NULL;
+}
+
+/*
+ * The address of a TCP socket (AF_INET or AF_INET6) as family and bytes;
+ * an IPv4-mapped IPv6 address as IPv4.  False for other families.
+ */
+static bool
+tcp_addr(const struct sockaddr_storage *ss, struct bp_addr *out)
+{
+	const unsigned char *m;
+
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		out->family = AF_INET;
+		memcpy(out->a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		if ((m = v4_mapped(a->s6_addr)) != NULL) {
+			out->family = AF_INET;
+			memcpy(out->a, m, 4);
+		} else {
+			out->family = AF_INET6;
+			memcpy(out->a, a->s6_addr, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool
+is_loopback(const struct bp_addr *a)
+{
+	if (a->family == AF_INET)
+		return a->a[0] == 127;
+	return memcmp(a->a, in6addr_loopback.s6_addr, 16) == 0;
+}
+
+/* A peer listed in FASTCGI_ALLOWED_ADDRS (IPv4-mapped ones as IPv4). */
+static bool
+peer_allowed(const struct bp_addr *peer)
+{
+	size_t i;
+
+	for (i = 0; i < cfg.nallowed; i++) {
+		struct bp_addr want = cfg.allowed[i];
+		const unsigned char *m;
+
+		if (want.family == AF_INET6 &&
+		    (m = v4_mapped(want.a)) != NULL) {
+			want.family = AF_INET;
+			memmove(want.a, m, 4);
+		}
+		if (want.family == peer->family &&
+		    memcmp(want.a, peer->a, want.family == AF_INET ? 4 : 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * FastCGI has no authentication: whoever reaches a TCP listener runs
+ * requests as any user the web server vouches for.  A TCP listener on
+ * anything but a loopback address needs FASTCGI_ALLOWED_ADDRS.  False
+ * (logged, naming LISTEN) when fd is such a listener without it.
+ */
+static bool
+listener_guarded(int fd, const char *what)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct bp_addr a;
+	char text[INET6_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		log_warn("getsockname");
+		return false;
+	}
+	if (!tcp_addr(&ss, &a) || cfg.nallowed > 0 || is_loopback(&a))
+		return true;
+	inet_ntop(a.family, a.a, text, sizeof(text));
+	log_warnx("LISTEN: %s is a TCP socket on %s, not a loopback address, "
+	    "and FastCGI has no authentication: set FASTCGI_ALLOWED_ADDRS to "
+	    "the web server's addresses, or listen on 127.0.0.1 or a unix "
+	    "socket", what, text);
+	return false;
+}
+
 /* The listening socket: LISTEN, else fd 0 when it is one, else the default. */
 static int
 open_listener(void)
@@ -203,6 +304,11 @@ open_listener(void)
 			return -1;
 		}
 		log_info("listening on %s", spec);
+	}
+	if (!listener_guarded(fd, fd == 0 ? "the socket on fd 0" : cfg.listen)) {
+		if (fd != 0)
+			close(fd);
+		return -1;
 	}
 	if (!set_nonblock(fd)) {
 		log_warn("fcntl O_NONBLOCK");
@@ -263,12 +369,27 @@ worker_wait(int kept, const sigset_t *waitmask)
 			continue;
 		}
 		if (pfd[0].revents) {
-			fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			struct bp_addr peer;
+
+			fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl,
+			    SOCK_CLOEXEC);
 			if (fd == -1) {
 				if (errno != EAGAIN && errno != EWOULDBLOCK &&
 				    errno != EINTR && errno != ECONNABORTED)
 					log_warn("accept");
 				continue;	/* another worker took it */
+			}
+			if (cfg.nallowed > 0 && tcp_addr(&ss, &peer) &&
+			    !peer_allowed(&peer)) {
+				char text[INET6_ADDRSTRLEN];
+
+				inet_ntop(peer.family, peer.a, text, sizeof(text));
+				log_warnx("refused a FastCGI connection from %s: "
+				    "not in FASTCGI_ALLOWED_ADDRS", text);
+				close(fd);
+				continue;
 			}
 			if (kept >= 0)
 				close(kept);

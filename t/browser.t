@@ -245,6 +245,33 @@ subtest 'sign out and sign in' => sub {
     console_clean('sign-in by keyboard');
 };
 
+subtest 'after sign-in, only pages of this site are followed' => sub {
+    # signed in: the sign-in page sends on to ?next at once, without a click
+    my $base = $h->base_url;
+    my $leave = sub {
+        my ($next) = @_;
+        $wd->get('/signin?next=' . $next);
+        my $u = eval {
+            $wd->wait_for(sub { my $x = $wd->current_url; $x =~ m{/signin\b} ? 0 : $x },
+                "leaving the sign-in page (next=$next)", 10);
+        };
+        return $u // ('still at ' . $wd->current_url . ($@ ? " ($@)" : ''));
+    };
+    for my $evil ('/%09/evil.example', '/%0A/evil.example', '/%0D/evil.example', '/%5C/evil.example',
+                  '//evil.example', 'https://evil.example/', '/%09%09//evil.example/x', 'javascript:alert(1)') {
+        my $u = $leave->($evil);
+        like($u, qr{^\Q$base\E/articles(?:\.html)?$}, "next=$evil stays on the site (the article list)");
+        $wd->wait_ready(qr{/articles}) if $u =~ /^\Q$base\E/;
+    }
+    my $u = $leave->('/articles.html?x=1');
+    like($u, qr{^\Q$base\E/articles\.html\?x=1$}, 'next=/articles.html?x=1 is followed');
+    $wd->wait_ready(qr{/articles});
+    $u = $leave->('/usage');
+    like($u, qr{^\Q$base\E/usage$}, 'next=/usage is followed');
+    $wd->wait_ready(qr{/usage});
+    console_clean('sign-in page with ?next');
+};
+
 # ------------------------------------------------------------ articles
 
 my (%art, @fillers);

@@ -46,6 +46,17 @@ unlike($out, qr/\Q${\ $h->secret_key }\E/, 'secret never appears');
 ($st, $out, $err) = $h->run_bp({ WORKERS => 5 }, '--env-file', $envf, 'check-config');
 like($out, qr/^WORKERS=5$/m, 'the environment wins over the env file');
 
+# the database password is masked in both forms of DATABASE_URL
+for my $case (['postgres://bp:Pw-uri-9@db.example:5432/bp', 'postgres://bp:***@db.example:5432/bp', 'Pw-uri-9'],
+              ["host=db password='Pw kv 9' user=bp", 'host=db password=*** user=bp', 'Pw kv 9'],
+              ['host=db password=Pw-kv-8', 'host=db password=***', 'Pw-kv-8']) {
+    my ($url, $shown, $pw) = @$case;
+    ($st, $out, $err) = $h->run_bp({ DATABASE_URL => $url }, 'check-config');
+    is($st, 0, "check-config with DATABASE_URL=$shown");
+    like($out, qr/^DATABASE_URL=\Q$shown\E$/m, 'prints it with the password masked');
+    unlike($out . $err, qr/\Q$pw\E/, 'the password never appears');
+}
+
 ($st, $out) = $h->run_bp('--version');
 is($st, 0, '--version');
 like($out, qr/^blogposter \d+\.\d+\.\d+$/m, 'prints the version');

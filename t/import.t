@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/lib";
 use BP::Pin;    # before any Mojo module
 
 use Encode qw(encode_utf8);
+use POSIX ();
 use Mojo::JSON qw(decode_json encode_json);
 use Test::More;
 use BP::Harness;
@@ -142,7 +143,8 @@ sub build_folder {
     spew("$d/articles/.DS_Store", "\0\0\0\1Bud1");
     spew("$d/articles/notes.json~", '{"title":"editor backup"}');
     spew("$d/pipelines/p7.txt", 'not a run');
-    mkdir "$d/articles/sub.json" or die;
+    # not *.json and not a file either: skipped as well
+    mkdir "$d/articles/old-exports" or die;
 }
 build_folder($dir);
 
@@ -223,6 +225,27 @@ spew("$dir/pipelines/bad3.json", '{"status":"running"}');
     like($err, qr/3 bad files: nothing imported/, 'counted');
     unlink map { "$dir/$_" } qw(articles/bad1.json articles/bad2.json pipelines/bad3.json);
 }
+# *.json entries that are not regular files: a symbolic link (to a good
+# article outside the folder: not followed), a FIFO (not waited on) and a
+# directory; each is a bad file with its path and reason
+{
+    my $outside = $h->tmpdir . '/outside.json';
+    spew($outside, '{"title":"read through a link"}');
+    symlink($outside, "$dir/articles/link.json") or die "symlink: $!";
+    POSIX::mkfifo("$dir/pipelines/fifo.json", 0600) or die "mkfifo: $!";
+    mkdir "$dir/articles/sub.json" or die;
+    for my $dry (0, 1) {
+        my $label = $dry ? ' (dry run)' : '';
+        my ($st, $out, $err) = import_json($dry ? ('--dry-run') : ());
+        is($st, 1, "link, FIFO and directory: refused$label") or diag($err);
+        like($err, qr/^\Q$dir\E\/articles\/link\.json: a symbolic link, not followed$/m, "the link reported$label");
+        like($err, qr/^\Q$dir\E\/pipelines\/fifo\.json: not a regular file \(a FIFO\)$/m, "the FIFO reported$label");
+        like($err, qr/^\Q$dir\E\/articles\/sub\.json: not a regular file \(a directory\)$/m, "the directory reported$label");
+        like($err, qr/3 bad files: nothing imported/, "three bad files, nothing imported$label");
+    }
+    unlink "$dir/articles/link.json", "$dir/pipelines/fifo.json" or die;
+    rmdir "$dir/articles/sub.json" or die;
+}
 is(snapshot($h), $before, 'after every refused import the database is as it was');
 
 # ------------------------------------------------------------ usage arguments
@@ -273,7 +296,7 @@ like($out, qr/^  articles\/03-dupslug\.json: slug "hello-world" is taken: "hello
 like($out, qr/^  articles\/04-existing\.json: slug "taken-slug" is taken: "taken-slug-2"$/m, "the database's slug kept, reported");
 like($out, qr/^  articles\/08-long-b\.json: slug "a{500}" is taken: "a{498}-2"$/m, 'long slug cut for its suffix');
 for my $s ('articles/.DS_Store (not a .json file)', 'articles/README.txt (not a .json file)',
-           'articles/notes.json~ (not a .json file)', 'articles/sub.json (not a regular file)',
+           'articles/notes.json~ (not a .json file)', 'articles/old-exports (not a .json file)',
            'pipelines/p7.txt (not a .json file)') {
     like($out, qr/^skipped: \Q$s\E$/m, "skipped: $s");
 }

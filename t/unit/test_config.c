@@ -10,7 +10,8 @@
 static const char *const vars[] = { "DATABASE_URL", "SECRET_KEY", "JWT_TTL",
 	"WORKERS", "MAX_BODY_BYTES", "MAX_MONTHLY_COST_PER_USER",
 	"ENABLE_USER_REGISTRATION", "LISTEN", "EMBEDDING_DIM",
-	"PIPELINE_TIMEOUT_MINUTES", "MAX_ARTICLES_PER_USER_PER_MONTH", NULL };
+	"PIPELINE_TIMEOUT_MINUTES", "MAX_ARTICLES_PER_USER_PER_MONTH",
+	"FASTCGI_ALLOWED_ADDRS", NULL };
 
 static bool
 load_with(const char *name, const char *value, char *err, size_t errsz)
@@ -95,5 +96,36 @@ main(void)
 	ok(!config_load(path, err, sizeof(err)) && strstr(err, path),
 	    "unreadable env file named");
 	config_free();
+	{
+		static const char *const cases[][2] = {
+			{ "dbname=blogposter", "dbname=blogposter" },
+			{ "postgres://bp:s3cret@db.example/bp",
+			  "postgres://bp:***@db.example/bp" },
+			{ "postgresql://bp:s3cret@db.example:5432/bp?sslmode=require",
+			  "postgresql://bp:***@db.example:5432/bp?sslmode=require" },
+			{ "postgres://bp@db.example/bp", "postgres://bp@db.example/bp" },
+			{ "postgres://bp:p?w@d@db.example/bp",
+			  "postgres://bp:***@db.example/bp" },
+			{ "postgresql:///bp?host=/run/pg&password=s3cret&user=bp",
+			  "postgresql:///bp?host=/run/pg&password=***&user=bp" },
+			{ "host=db password=s3cret user=bp",
+			  "host=db password=*** user=bp" },
+			{ "host=db password = s3cret", "host=db password = ***" },
+			{ "password='a b' dbname=bp", "password=*** dbname=bp" },
+			{ "password='it\\'s x' dbname=bp", "password=*** dbname=bp" },
+			{ "password=a\\ b dbname=bp", "password=*** dbname=bp" },
+			{ "password=x password=y", "password=*** password=***" },
+			{ "host=db password='unterminated", "(unparsed, hidden)" },
+			{ "host=db s3cret", "(unparsed, hidden)" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			char *m = config_masked_dburl(cases[i][0]);
+
+			is_str(m, cases[i][1], cases[i][0]);
+			free(m);
+		}
+	}
 	return tap_done();
 }

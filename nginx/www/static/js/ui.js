@@ -170,12 +170,22 @@ export function say(id, message, kind = 'info') {
 }
 
 // Only same-site paths are followed after sign-in ("/articles?x", not
-// "//evil" or "https://evil").
+// "//evil", "https://evil", or "/\t/evil", which the URL parser, removing
+// tabs and newlines, reads as "//evil"). The value is resolved as the
+// browser will resolve it, and what is returned is that resolved path:
+// what is checked is what is followed.
 export function safeNext(value, fallback = '/articles') {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
+  if (typeof value !== 'string' || !value.startsWith('/')) return fallback;
+  let url;
+  try {
+    url = new URL(value, location.origin);
+  } catch {
     return fallback;
   }
-  return value;
+  if (url.origin !== location.origin || !url.pathname.startsWith('/') || url.pathname.startsWith('//')) {
+    return fallback;
+  }
+  return url.pathname + url.search + url.hash;
 }
 
 // The box that shows a new API key once, with a copy button.
