@@ -17,6 +17,7 @@
 #include "db.h"
 #include "http.h"
 #include "idempotency.h"
+#include "isotime.h"
 #include "json.h"
 #include "repo.h"
 #include "slug.h"
@@ -109,6 +110,24 @@ article_write(struct jw *w, const struct article_row *a, bool full)
 	jw_end(w, '}');
 }
 
+/*
+ * The ETag of an article: its updated_at with the microseconds, which the
+ * JSON leaves out ("2026-11-27T02:39:45.123456Z"), for If-Match.
+ */
+static void
+etag_header(struct req *r, const char *updated_pg)
+{
+	char rfc[ISOTIME_RFC3339_MAX];
+	int64_t us;
+
+	if (updated_pg == NULL || !isotime_parse(updated_pg, &us))
+		return;
+	isotime_format_rfc3339(us, rfc);
+	rfc[strlen(rfc) - 1] = '\0';		/* the Z, put back after */
+	http_header(r, "ETag", "\"%s.%06lldZ\"", rfc,
+	    (long long)(((us % US_PER_SEC) + US_PER_SEC) % US_PER_SEC));
+}
+
 /* Answer 200 (or status) with the full article of row 0 of res. */
 static void
 answer_article(struct req *r, PGresult *res, int status)
@@ -120,6 +139,40 @@ answer_article(struct req *r, PGresult *res, int status)
 	jw_init(&w, &r->out);
 	article_write(&w, &a, true);
 	http_status(r, status);
+	etag_header(r, a.updated_at);
+}
+
+/*
+ * The If-Match header of a PATCH: the article's ETag, or its updated_at as
+ * the JSON shows it, in double quotes.  Returns 1 with loaded (PostgreSQL's
+ * form) and *exact (microseconds given) set, 0 without the header, -1
+ * when it was malformed and answered 400.
+ */
+static int
+if_match(struct req *r, char loaded[ISOTIME_PG_MAX], bool *exact)
+{
+	const char *h = http_param(r, "HTTP_IF_MATCH");
+	char v[64];
+	size_t n;
+	int64_t us;
+
+	if (h == NULL)
+		return 0;
+	n = strlen(h);
+	if (n < 3 || n >= sizeof(v) + 2 || h[0] != '"' || h[n - 1] != '"')
+		goto bad;
+	memcpy(v, h + 1, n - 2);
+	v[n - 2] = '\0';
+	if (strchr(v, 'T') == NULL || v[n - 3] != 'Z' ||
+	    !isotime_parse(v, &us))
+		goto bad;
+	isotime_format_pg(us, loaded);
+	*exact = strchr(v, '.') != NULL;
+	return 1;
+bad:
+	http_fail(r, ERR_VALIDATION, "If-Match", "If-Match must be the "
+	    "article's ETag or its updated_at, in double quotes");
+	return -1;
 }
 
 /* A list row: the summary of an article (api_list_row). */
@@ -267,17 +320,33 @@ api_articles_update(struct req *r)
 	struct article_in in;
 	PGresult *res;
 	enum db_status e;
+	char loaded[ISOTIME_PG_MAX];
+	bool exact = false;
+	int cond;
 
 	to_input(v, &in);
 	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
 		snprintf(wp, sizeof(wp), "%lld", (long long)v[AF_WP_POST_ID].i);
 		in.v[AF_WP_POST_ID] = wp;
 	}
+	if ((cond = if_match(r, loaded, &exact)) < 0)
+		return;
 	/* nothing to change: the article as it is, updated_at untouched */
-	if (in.mask == 0)
+	if (cond)
+		e = repo_articles_update_if(r->user.id, id, &in, loaded, exact,
+		    &res);
+	else if (in.mask == 0)
 		e = repo_articles_get(r->user.id, id, &res);
 	else
 		e = repo_articles_update(r->user.id, id, &in, &res);
+	/* no row under the precondition: gone, or changed meanwhile */
+	if (e == DB_EMPTY && cond &&
+	    (e = repo_articles_get(r->user.id, id, &res)) == DB_OK) {
+		PQclear(res);
+		http_fail(r, ERR_CONFLICT, NULL, "the article changed since "
+		    "it was loaded; load it again and redo the change");
+		return;
+	}
 	switch (e) {
 	case DB_OK:
 		answer_article(r, res, 200);

@@ -143,6 +143,14 @@ enum db_status repo_articles_create(const char *user, const char *slug_base,
 /* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
 enum db_status repo_articles_update(const char *user, const char *id,
     const struct article_in *in, PGresult **res);
+/*
+ * The same, only if the article's updated_at is still loaded ("YYYY-MM-DD
+ * HH:MM:SS.ffffff+00"): exact, or (exact false) within the same second.  An
+ * empty mask changes nothing.  DB_EMPTY: no such article, or it changed.
+ */
+enum db_status repo_articles_update_if(const char *user, const char *id,
+    const struct article_in *in, const char *loaded, bool exact,
+    PGresult **res);
 /* DB_EMPTY: no such article. */
 enum db_status repo_articles_delete(const char *user, const char *id);
 /*

@@ -27,6 +27,8 @@ enum articles_stmt {
 	ART_UPDATE,
 	ART_DELETE,
 	ART_RELATED,
+	ART_UPDATE_IF,
+	ART_GET_IF,
 	ART__MAX
 };
 
@@ -72,6 +74,39 @@ enum article_col {
 	"$5, $6, $7, $8::float8, coalesce($9, 'draft'), $10::int8, $11,"	\
 	" bp_embedding_in($12)"
 
+/* $3 is the mask of the fields given: bit n is enum article_field n */
+#define UPDATE_SQL							\
+	"UPDATE articles AS a SET"					\
+	" title = CASE WHEN $3::int & 1 <> 0 THEN $4 ELSE a.title END,"	\
+	" slug = CASE WHEN $3::int & 2 <> 0 THEN $5 ELSE a.slug END,"	\
+	" content_markdown = CASE WHEN $3::int & 4 <> 0 THEN $6"	\
+	"   ELSE a.content_markdown END,"				\
+	" content_html = CASE WHEN $3::int & 8 <> 0 THEN $7"		\
+	"   ELSE a.content_html END,"					\
+	" meta_description = CASE WHEN $3::int & 16 <> 0 THEN $8"	\
+	"   ELSE a.meta_description END,"				\
+	" primary_keyword = CASE WHEN $3::int & 32 <> 0 THEN $9"	\
+	"   ELSE a.primary_keyword END,"				\
+	" seo_score = CASE WHEN $3::int & 64 <> 0 THEN $10::float8"	\
+	"   ELSE a.seo_score END,"					\
+	" status = CASE WHEN $3::int & 128 <> 0 THEN $11 ELSE a.status END,"	\
+	" wp_post_id = CASE WHEN $3::int & 256 <> 0 THEN $12::int8"	\
+	"   ELSE a.wp_post_id END,"					\
+	" wp_url = CASE WHEN $3::int & 512 <> 0 THEN $13 ELSE a.wp_url END,"	\
+	" embedding = CASE WHEN $3::int & 1024 <> 0 THEN bp_embedding_in($14)"	\
+	"   ELSE a.embedding END"					\
+	" WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
+
+/*
+ * The If-Match precondition of a PATCH: $n the updated_at the client
+ * loaded, $e true when it has the microseconds of the ETag (compared
+ * exactly), false for the API's second-precision form (compared with the
+ * stored time truncated alike).
+ */
+#define IF_UNCHANGED(n, e)						\
+	" AND CASE WHEN $" e "::bool THEN a.updated_at = $" n "::timestamptz" \
+	" ELSE date_trunc('second', a.updated_at) = $" n "::timestamptz END"
+
 static const struct stmt stmts[ART__MAX] = {
 	{ "articles_list",	/* ART_LIST */
 	  LIST_HEAD LIST_TAIL, 2 },
@@ -115,29 +150,8 @@ static const struct stmt stmts[ART__MAX] = {
 	  " SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
 	  " ON CONFLICT (user_id, slug) DO NOTHING"
 	  " RETURNING " ARTICLE_COLS("a"), 12 },
-	/* $3 is the mask of the fields given: bit n is enum article_field n */
 	{ "articles_update",	/* ART_UPDATE */
-	  "UPDATE articles AS a SET"
-	  " title = CASE WHEN $3::int & 1 <> 0 THEN $4 ELSE a.title END,"
-	  " slug = CASE WHEN $3::int & 2 <> 0 THEN $5 ELSE a.slug END,"
-	  " content_markdown = CASE WHEN $3::int & 4 <> 0 THEN $6"
-	  "   ELSE a.content_markdown END,"
-	  " content_html = CASE WHEN $3::int & 8 <> 0 THEN $7"
-	  "   ELSE a.content_html END,"
-	  " meta_description = CASE WHEN $3::int & 16 <> 0 THEN $8"
-	  "   ELSE a.meta_description END,"
-	  " primary_keyword = CASE WHEN $3::int & 32 <> 0 THEN $9"
-	  "   ELSE a.primary_keyword END,"
-	  " seo_score = CASE WHEN $3::int & 64 <> 0 THEN $10::float8"
-	  "   ELSE a.seo_score END,"
-	  " status = CASE WHEN $3::int & 128 <> 0 THEN $11 ELSE a.status END,"
-	  " wp_post_id = CASE WHEN $3::int & 256 <> 0 THEN $12::int8"
-	  "   ELSE a.wp_post_id END,"
-	  " wp_url = CASE WHEN $3::int & 512 <> 0 THEN $13 ELSE a.wp_url END,"
-	  " embedding = CASE WHEN $3::int & 1024 <> 0 THEN bp_embedding_in($14)"
-	  "   ELSE a.embedding END"
-	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
-	  " RETURNING " ARTICLE_COLS("a"), 14 },
+	  UPDATE_SQL " RETURNING " ARTICLE_COLS("a"), 14 },
 	{ "articles_delete",	/* ART_DELETE */
 	  "DELETE FROM articles WHERE id = $2::uuid AND user_id = $1::uuid"
 	  " RETURNING id", 2 },
@@ -158,6 +172,13 @@ static const struct stmt stmts[ART__MAX] = {
 	  "    ORDER BY distance, b.created_at DESC, b.id DESC"
 	  "    LIMIT $3::int8) n ON true"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 3 },
+	{ "articles_update_if",	/* ART_UPDATE_IF */
+	  UPDATE_SQL IF_UNCHANGED("15", "16")
+	  " RETURNING " ARTICLE_COLS("a"), 16 },
+	{ "articles_get_if",	/* ART_GET_IF */
+	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
+	  IF_UNCHANGED("3", "4"), 4 },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
@@ -254,4 +275,27 @@ repo_articles_related(const char *user, const char *id, int64_t limit,
 
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
 	return db_rows(db_execv(&stmts[ART_RELATED], res, user, id, lim), res);
+}
+
+enum db_status
+repo_articles_update_if(const char *user, const char *id,
+    const struct article_in *in, const char *loaded, bool exact,
+    PGresult **res)
+{
+	const char *p[16];
+	char mask[16];
+	int f;
+
+	if (in->mask == 0)
+		return db_rows(db_execv(&stmts[ART_GET_IF], res, user, id,
+		    loaded, exact ? "t" : "f"), res);
+	snprintf(mask, sizeof(mask), "%u", in->mask);
+	p[0] = user;
+	p[1] = id;
+	p[2] = mask;
+	for (f = 0; f < AF__MAX; f++)
+		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	p[14] = loaded;
+	p[15] = exact ? "t" : "f";
+	return db_rows(db_exec(&stmts[ART_UPDATE_IF], p, res), res);
 }
