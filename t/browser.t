@@ -328,11 +328,14 @@ subtest 'one article' => sub {
     $wd->wait_ready(qr{/article\?id=\Q$art{main}{id}\E$});
     is(text_of('#title'), $art{main}{title}, 'the title');
     is($wd->title, "$art{main}{title} · blogposter", 'the document title');
-    my $meta = text_of('#meta');
-    like($meta, qr/Published/, 'status');
-    like($meta, qr/87\.5/, 'SEO score');
-    like($meta, qr/seo tips/, 'keyword');
-    like($meta, qr/Ten practical tips\./, 'meta description');
+    like(text_of('#meta'), qr/Published/, 'status');
+    is($wd->prop('#edit-status', 'value'), 'published', 'status, in its field');
+    is($wd->prop('#edit-seo', 'value'), '87.5', 'SEO score');
+    is($wd->prop('#edit-keyword', 'value'), 'seo tips', 'keyword');
+    is($wd->prop('#edit-meta', 'value'), 'Ten practical tips.', 'meta description');
+    is(text_of('#edit-meta-count'), '19 of 320 characters', 'with its length');
+    is($wd->prop('#edit-wp-id', 'value'), '42', 'WordPress id');
+    is($wd->prop('#edit-wp-url', 'value'), 'https://blog.example.com/ten-tips', 'WordPress URL');
     is($wd->attr('#wp-link', 'href'), 'https://blog.example.com/ten-tips', 'the WordPress link');
 
     my $sandbox = $wd->attr('#content', 'sandbox');
@@ -378,7 +381,7 @@ subtest 'an article with scripts runs nothing' => sub {
     sleep 0.2;
     is($wd->js('return typeof window.__bp_pwned'), 'undefined', 'nothing ran in the page (no global set)');
     is(text_of('#title'), $art{xss}{title}, 'the title with <script> is text');
-    like(text_of('#meta'), qr/\Q<img src=x onerror=\E/, 'so is the keyword');
+    like($wd->prop('#edit-keyword', 'value'), qr/\Q<img src=x onerror=\E/, 'so is the keyword');
     my $srcdoc = $wd->prop('#content', 'srcdoc');
     unlike($srcdoc, qr/<script|onerror|onmouseover|javascript:|<iframe|<object|<meta http/i, 'the srcdoc holds none of it');
     $wd->screenshot('article-with-scripts');
@@ -409,6 +412,155 @@ subtest 'an article with scripts runs nothing' => sub {
     open_page('/articles?status=draft');
     is($wd->js('return typeof window.__bp_pwned'), 'undefined', 'the list runs nothing either');
     console_clean('articles with the script article');
+};
+
+# ------------------------------------------------------------ editing
+
+# Records the bodies of the PATCH requests the page sends.
+sub record_patches {
+    $wd->js(q{
+        window.__patches = [];
+        var f = window.fetch;
+        window.fetch = function (url, init) {
+            if (init && init.method === 'PATCH') window.__patches.push({ body: init.body, ifMatch: init.headers['If-Match'] });
+            return f.apply(this, arguments);
+        };
+    });
+}
+sub patches { return $wd->js('return window.__patches') }
+
+subtest 'edit an article' => sub {
+    my $auth = key_auth($alice->{key});
+    $art{edit} = api_ok(201, 'POST', '/api/v1/articles', $auth, {
+        title => 'A draft to edit', status => 'draft', primary_keyword => 'editing',
+        content_markdown => "# A draft\n\nSome *Markdown*.", content_html => '<h1>A draft</h1><p>Some <em>Markdown</em>.</p>',
+    });
+    my $id = $art{edit}{id};
+    open_page("/article?id=$id");
+    is($wd->prop('#edit-title', 'value'), 'A draft to edit', 'the title in its field');
+    is($wd->prop('#edit-markdown', 'value'), "# A draft\n\nSome *Markdown*.", 'the Markdown, editable');
+    ok($wd->displayed('#content'), 'the HTML beside it, in its frame');
+    is(text_of('#edit-meta-count'), '0 of 320 characters', 'an empty meta description');
+    record_patches();
+
+    # The count follows the typing, and says when it is too long.
+    $wd->type('#edit-meta', 'x' x 330);
+    is(text_of('#edit-meta-count'), '330 of 320 characters: 10 too many', 'too long: the count says so');
+    $wd->type('#edit-meta', 'Short and to the point.');
+    is(text_of('#edit-meta-count'), '23 of 320 characters', 'the count as you type');
+
+    # A refused field: the API's message next to it.
+    $wd->type('#edit-slug', 'Not A Slug');
+    $wd->click('#save');
+    $wd->wait_for('#edit-slug-error:not([hidden])');
+    my (undef, $expect) = api('PATCH', "/api/v1/articles/$id", $auth, { slug => 'Not A Slug' });
+    is(text_of('#edit-slug-error'), $expect->{error}{message}, "the API's message");
+    is($wd->js('return document.getElementById("edit-slug").nextElementSibling.id'), 'edit-slug-error', 'next to the slug');
+    is($wd->attr('#edit-slug', 'aria-invalid'), 'true', 'the field is marked invalid');
+    is($wd->active_id, 'edit-slug', 'and has the focus');
+    console_clean('edit, refused slug', api_status("/api/v1/articles/$id", 400));
+
+    # Save: only the changed fields, with the ETag loaded.
+    $wd->type('#edit-slug', 'a-draft-edited');
+    $wd->type('#edit-title', 'A draft, edited');
+    $wd->send_keys('#edit-status', 'Scheduled');
+    $wd->type('#edit-seo', '71');
+    $wd->type('#edit-wp-id', '9007199254740993');
+    $wd->type('#edit-markdown', "# A draft\n\nEdited.");
+    my $n = scalar @{ patches() };
+    $wd->click('#save');
+    $wd->wait_for(sub { (text_of('#save-status') // '') eq 'Saved.' }, 'saved');
+    my $sent = patches()->[$n];
+    like($sent->{ifMatch}, qr/^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"$/, 'If-Match: the ETag loaded');
+    my $body = Mojo::JSON::decode_json($sent->{body});
+    is_deeply([ sort keys %$body ], [ sort qw(title slug status seo_score meta_description wp_post_id content_markdown) ],
+        'the PATCH holds only the changed fields');
+    like($sent->{body}, qr/"wp_post_id":9007199254740993\b/, 'a large integer sent exactly');
+    my $got = api_ok(200, 'GET', "/api/v1/articles/$id", $auth);
+    is($got->{$_->[0]}, $_->[1], "saved: $_->[0]") for ['title', 'A draft, edited'], ['slug', 'a-draft-edited'],
+        ['status', 'scheduled'], ['seo_score', 71], ['meta_description', 'Short and to the point.'],
+        ['content_markdown', "# A draft\n\nEdited."], ['primary_keyword', 'editing'];
+    is($h->psql('SELECT wp_post_id FROM articles WHERE id = $1', $id), '9007199254740993', 'the large id exactly');
+    is(text_of('#title'), 'A draft, edited', 'the heading follows');
+    is($wd->title, 'A draft, edited · blogposter', 'so does the document title');
+    ok(!$wd->displayed('#edit-slug-error'), 'the old message is gone');
+
+    $wd->click('#save');
+    $wd->wait_for(sub { (text_of('#save-status') // '') =~ /Nothing to save/ }, 'nothing to save');
+    is(scalar @{ patches() }, $n + 1, 'no request when nothing changed');
+    $wd->full_screenshot('article-edit');
+    console_clean('edit, saved');
+
+    # Changed elsewhere meanwhile: refused, and nothing is overwritten.
+    api_ok(200, 'PATCH', "/api/v1/articles/$id", $auth, { title => 'Changed by the pipeline' });
+    $wd->type('#edit-keyword', 'my keyword');
+    $wd->click('#save');
+    $wd->wait_for(sub { $wd->displayed('#conflict') }, 'the conflict message');
+    like(text_of('#conflict-text'), qr/changed elsewhere/, 'says the article changed elsewhere');
+    is($wd->active_id, 'reload', 'the focus is on "Load the current version"');
+    $got = api_ok(200, 'GET', "/api/v1/articles/$id", $auth);
+    is($got->{title}, 'Changed by the pipeline', 'the other change stays');
+    is($got->{primary_keyword}, 'editing', 'ours was not saved');
+    $wd->screenshot('article-conflict');
+    console_clean('edit, conflict', api_status("/api/v1/articles/$id", 409));
+    $wd->click('#reload');
+    $wd->wait_for(sub { ($wd->prop('#edit-title', 'value') // '') eq 'Changed by the pipeline' }, 'the current version');
+    ok(!$wd->displayed('#conflict'), 'the conflict message is gone');
+    $wd->type('#edit-keyword', 'my keyword');
+    $wd->click('#save');
+    $wd->wait_for(sub { (text_of('#save-status') // '') eq 'Saved.' }, 'saved after reloading');
+    is(api_ok(200, 'GET', "/api/v1/articles/$id", $auth)->{primary_keyword}, 'my keyword', 'now it is saved');
+    console_clean('edit, after the conflict');
+};
+
+subtest 'edit and save with the keyboard alone' => sub {
+    my $id = $art{edit}{id};
+    open_page("/article?id=$id");
+    my $tabs = 0;
+    while (($wd->active_id // '') ne 'edit-title' && $tabs < 30) { $wd->press(BP::WebDriver::KEY_TAB); $tabs++ }
+    is($wd->active_id, 'edit-title', "Tab reaches the title ($tabs presses)");
+    ok($wd->js('return document.activeElement.matches(":focus-visible")'), 'the focus is visible');
+    $wd->press(BP::WebDriver::KEY_END . ' by keyboard');
+    $tabs = 0;
+    while (($wd->active_id // '') ne 'save' && $tabs < 30) { $wd->press(BP::WebDriver::KEY_TAB); $tabs++ }
+    is($wd->active_id, 'save', 'Tab reaches "Save changes"');
+    my $outline = $wd->js('var s = getComputedStyle(document.activeElement); return s.outlineStyle + " " + s.outlineWidth');
+    like($outline, qr/^solid [1-9]/, "a visible focus outline ($outline)");
+    $wd->press(BP::WebDriver::KEY_ENTER);
+    $wd->wait_for(sub { (text_of('#save-status') // '') eq 'Saved.' }, 'saved by keyboard');
+    is(api_ok(200, 'GET', "/api/v1/articles/$id", key_auth($alice->{key}))->{title}, 'Changed by the pipeline by keyboard',
+        'Enter on "Save changes" saved the title');
+
+    # Delete is offered, and Escape cancels it.
+    $wd->press(BP::WebDriver::KEY_TAB);
+    is($wd->active_id, 'delete', 'Tab goes on to "Delete…"');
+    $wd->press(BP::WebDriver::KEY_ENTER);
+    is($wd->active_id, 'delete-yes', 'Enter asks, with the focus on the confirmation');
+    $wd->press(BP::WebDriver::KEY_ESCAPE);
+    ok(!$wd->displayed('#delete-confirm'), 'Escape cancels');
+    is($wd->active_id, 'delete', 'and the focus goes back');
+    console_clean('keyboard editing');
+};
+
+subtest 'delete an article' => sub {
+    my $id = $art{edit}{id};
+    open_page("/article?id=$id");
+    $wd->click('#delete');
+    $wd->wait_for(sub { $wd->displayed('#delete-confirm') }, 'the confirmation');
+    like(text_of('#delete-confirm-text'), qr/^Delete “Changed by the pipeline by keyboard” for good\?/, 'it names the article');
+    $wd->screenshot('article-delete-confirm');
+    $wd->click('#delete-no');
+    ok(!$wd->displayed('#delete-confirm'), 'Cancel keeps it');
+    is(code_of('GET', "/api/v1/articles/$id", key_auth($alice->{key})), 200, 'still there');
+    $wd->click('#delete');
+    $wd->click('#delete-yes');
+    $wd->wait_ready(qr{/articles$});
+    is(text_of('#notice'), '“Changed by the pipeline by keyboard” was deleted.', 'the list says what was deleted');
+    ok(!$wd->exists(qq{#articles tr[data-id="$id"]}), 'and no longer lists it');
+    is(code_of('GET', "/api/v1/articles/$id", key_auth($alice->{key})), 404, 'gone from the API');
+    open_page('/articles');
+    ok(!$wd->displayed('#notice'), 'the message is shown once');
+    console_clean('article deleted');
 };
 
 # ------------------------------------------------------------ pipelines

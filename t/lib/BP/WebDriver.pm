@@ -47,7 +47,8 @@ our $VERSION = '1';
 use constant ELEM => 'element-6066-11e4-a52e-4f735466cecf';
 
 # Keys (WebDriver code points).
-use constant { KEY_TAB => "\x{E004}", KEY_ENTER => "\x{E007}", KEY_ESCAPE => "\x{E00C}", KEY_DOWN => "\x{E015}" };
+use constant { KEY_TAB => "\x{E004}", KEY_ENTER => "\x{E007}", KEY_ESCAPE => "\x{E00C}", KEY_DOWN => "\x{E015}",
+               KEY_END => "\x{E010}", KEY_SPACE => "\x{E00D}" };
 
 my %LIVE;
 
@@ -301,6 +302,15 @@ sub keys_to_active {
     my ($self, $text) = @_;
     my $v = $self->cmd('GET', '/element/active');
     $self->cmd('POST', "/element/$v->{+ELEM}/value", { text => $text });
+    return $self;
+}
+
+# press($text): keys as a person presses them, to whatever has the focus
+# (the page itself included): each character (or KEY_*) down and up.
+sub press {
+    my ($self, $text) = @_;
+    my @a = map { ({ type => 'keyDown', value => $_ }, { type => 'keyUp', value => $_ }) } split //, $text;
+    $self->cmd('POST', '/actions', { actions => [ { type => 'key', id => 'keyboard', actions => \@a } ] });
     return $self;
 }
 

@@ -23,7 +23,22 @@ function articleRow(a) {
     h('td', { 'data-label': 'Created' }, time(a.created_at)));
 }
 
+// A message left by the page before (an article deleted), shown once.
+function flash() {
+  let text = null;
+  try {
+    text = sessionStorage.getItem('bp.notice');
+    sessionStorage.removeItem('bp.notice');
+  } catch (e) {
+    text = null;
+  }
+  const el = document.getElementById('notice');
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
 boot(async () => {
+  flash();
   const select = document.getElementById('status');
   const params = new URLSearchParams(location.search);
   if (STATUS_LABELS[params.get('status')]) select.value = params.get('status');
