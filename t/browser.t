@@ -76,6 +76,17 @@ sub key_auth { return { 'X-API-Key' => $_[0] } }
 # The status of an API request.
 sub code_of { my ($code) = api(@_); return $code }
 
+# "1.3345" -> "$1.33": dollars rounded half up to the cent, as the pages show them.
+sub usd {
+    my ($v) = @_;
+    my ($i, $f) = $v =~ /^(\d+)(?:\.(\d{0,4}))?$/ or return $v;
+    my $units = $i * 10000 + (($f // '') . '0000') =~ s/^(\d{4}).*/$1/r;
+    my $cents = int(($units + 50) / 100);
+    my $d = int($cents / 100);
+    1 while $d =~ s/^(\d+)(\d{3})/$1,$2/;
+    return sprintf('$%s.%02d', $d, $cents % 100);
+}
+
 # "2026-11" minus n months.
 sub month_minus {
     my ($ym, $n) = @_;
@@ -301,6 +312,8 @@ subtest 'articles made through the API' => sub {
     is($wd->attr("$first td:nth-child(5) a", 'href'), 'https://blog.example.com/ten-tips', 'WordPress link');
     is($wd->attr("$first td:nth-child(5) a", 'rel'), 'noopener noreferrer', 'opened without referrer or opener');
     is($wd->attr("$first time", 'datetime'), $art{main}{created_at}, 'created date');
+    (my $utc = $art{main}{created_at}) =~ s/^(\S+)T(\S+)Z$/$1 $2 UTC/;
+    is($wd->attr("$first time", 'title'), $utc, 'in UTC on hover');
     is(text_of('#articles tbody tr:nth-child(2) td.title'), $art{xss}{title}, 'a title with markup is shown as text');
     $wd->full_screenshot('articles');
     console_clean('articles');
@@ -579,7 +592,9 @@ subtest 'pipeline history' => sub {
     is(count_of('#pipelines tbody tr'), 3, 'three runs');
     my $ok = qq{#pipelines tr[data-id="$run{ok}{id}"]};
     is(text_of("$ok td:nth-child(2)"), 'Completed', 'status');
-    is(text_of("$ok td.cost"), '1.2345', 'cost');
+    is(text_of("$ok td.cost"), '$1.23', 'cost, in dollars and cents');
+    like($wd->attr("$ok td.cost span", 'title'), qr/^1\.2345 \(estimated 2\.0000\)$/, 'the exact cost on hover');
+    like($wd->attr("$ok td:first-child time", 'title'), qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, 'the start in UTC on hover');
     like(text_of("$ok td:nth-child(4)"), qr/^\d+ s$/, 'duration');
     is($wd->attr("$ok td:nth-child(6) a", 'href'), "/article?id=$art{main}{id}", 'link to the article');
     my $failed = qq{#pipelines tr[data-id="$run{failed}{id}"]};
@@ -587,7 +602,7 @@ subtest 'pipeline history' => sub {
     is(text_of("$failed td.error-message"), 'WordPress answered 502 Bad Gateway', 'with its error message');
     my $running = qq{#pipelines tr[data-id="$run{running}{id}"]};
     is(text_of("$running td:nth-child(2)"), 'Running', 'a running run');
-    like(text_of("$running td.cost"), qr/^0\.7500 \(estimate\)$/, 'shows its estimate');
+    like(text_of("$running td.cost"), qr/^\$0\.75 \(estimate\)$/, 'shows its estimate');
     $wd->full_screenshot('pipelines');
     console_clean('pipelines');
 
@@ -698,7 +713,7 @@ subtest 'admin: users, activation, limits' => sub {
     ok($wd->exists('a[href="/admin"][aria-current="page"]'), 'an admin has the Admin link');
     my $row = qq{#users tr[data-id="$alice->{id}"]};
     ok($wd->exists($row), 'alice is listed');
-    like(text_of("$row td.usage"), qr/^Cost 1\.3345 of 50\.0000 1 of 100 articles \(1 running\)$/, 'with her usage this month');
+    like(text_of("$row td.usage"), qr/^Cost \$1\.33 of \$50\.00 1 of 100 articles \(1 running\)$/, 'with her usage this month');
     ok($wd->prop(qq{#users tr[data-id="$bob->{id}"] td.status button}, 'disabled'), 'an admin cannot deactivate himself');
 
     $wd->click("$row td.status button");
@@ -727,7 +742,8 @@ subtest 'admin: users, activation, limits' => sub {
     is($u->{limits}{max_monthly_cost}, '10.0000', 'her cost limit changed');
     is($u->{limits}{max_articles_per_month}, 5, 'her article limit changed');
 
-    like(text_of('#month-usage tfoot'), qr/Total 1 1\.3345/, 'usage of the month, with totals');
+    like(text_of('#month-usage tfoot'), qr/Total 1 \$1\.33/, 'usage of the month, with totals');
+    is($wd->attr('#total-cost', 'title'), '1.3345', 'the exact total on hover');
     $wd->full_screenshot('admin');
     console_clean('admin');
 
@@ -758,14 +774,20 @@ subtest 'usage bars and chart match the API' => sub {
     is($wd->attr('#cost-bar', 'data-max'), $u->{limits}{max_monthly_cost}, 'cost bar: the limit');
     is($wd->prop('#cost-bar', 'value') + 0, $u->{total_cost} + 0, 'cost bar: its value');
     is($wd->prop('#cost-bar', 'max') + 0, $u->{limits}{max_monthly_cost} + 0, 'cost bar: its maximum');
-    is(text_of('#cost-text'), "$u->{total_cost} of $u->{limits}{max_monthly_cost} (13 %)", 'cost in words');
-    like(text_of('#cost-note'), qr/^\Q$u->{remaining}{cost}\E left\. Runs in progress reserve 0\.7500\.$/, 'what is left and reserved');
+    is(text_of('#cost-text'), usd($u->{total_cost}) . ' of ' . usd($u->{limits}{max_monthly_cost}) . ' (13 %)', 'cost in words, in dollars and cents');
+    is($wd->attr('#cost-text', 'title'), "$u->{total_cost} of $u->{limits}{max_monthly_cost}", 'the exact amounts on hover');
+    like(text_of('#cost-note'), qr/^\Q@{[ usd($u->{remaining}{cost}) ]}\E left\. Runs in progress reserve \$0\.75\.$/, 'what is left and reserved');
     is($wd->prop('#articles-bar', 'value') + 0, $u->{articles_generated}, 'articles bar: its value');
     is($wd->prop('#articles-bar', 'max') + 0, $u->{limits}{max_articles_per_month}, 'articles bar: its maximum');
     is(text_of('#articles-text'), "$u->{articles_generated} of $u->{limits}{max_articles_per_month} (20 %)", 'articles in words');
     like(text_of('#articles-note'), qr/^$u->{remaining}{articles} left\. 1 run in progress\.$/, 'articles left and running');
 
     is(count_of('#cost-chart svg g.bar-group'), 12, 'the chart has 12 months');
+    is($wd->attr('#cost-chart svg', 'aria-describedby'), 'history', 'the chart is described by the table');
+    is($wd->attr('#articles-chart svg', 'aria-describedby'), 'history', 'so is the other one');
+    my $row0 = $hist->{items}[0];
+    is($wd->js('return document.querySelector("#history tr[data-month=\'" + arguments[0] + "\'] td:last-child").textContent', $row0->{month}),
+        $row0->{total_cost}, 'the table has the exact amount');
     is($wd->attr(qq{#cost-chart g.bar-group:last-of-type}, 'data-key'), $u->{month}, 'ending with this month');
     my %api = map { $_->{month} => $_ } @{ $hist->{items} };
     ok(keys %api >= 3, 'the API has history');
@@ -810,6 +832,75 @@ subtest 'phone width' => sub {
     open_page('/signin');
     $wd->screenshot('signin');
     console_clean('sign-in pages at phone width');
+};
+
+# ------------------------------------------------------------ accessibility
+
+# axe-core (t/vendor, test-only: nginx never serves it), injected into the
+# page over WebDriver. No violation of impact "serious" or "critical".
+my $AXE = do { local (@ARGV, $/) = ("$REPO/t/vendor/axe.min.js"); <> };
+sub axe_violations {
+    $wd->js($AXE . "\n;return typeof axe") eq 'object' or die 'axe-core did not load';
+    my $r = $wd->js_async(q{
+        var done = arguments[arguments.length - 1];
+        axe.run(document, { iframes: false, resultTypes: ['violations'] })
+          .then(function (r) {
+            done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical' })
+              .map(function (v) { return v.impact + ' ' + v.id + ': ' + v.help + ' [' + v.nodes.map(function (n) { return n.target.join(' ') }).slice(0, 5).join(', ') + ']' }));
+          }, function (e) { done(['axe failed: ' + e]) });
+    });
+    return @$r;
+}
+sub axe_ok {
+    my ($what) = @_;
+    my $r = [ axe_violations() ];
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    is_deeply($r, [], "axe-core: no serious or critical violation on $what") or diag join "\n", @$r;
+}
+
+subtest 'accessibility: axe-core on every page' => sub {
+    open_page('/');
+    $wd->js('var i = document.createElement("input"); i.type = "text"; document.querySelector("main").append(i)');
+    my @v = axe_violations();
+    ok((grep { /^critical label:/ } @v), 'the check sees an input without a label') or diag explain \@v;
+    for my $p (['/', 'start page'], ['/signin', 'sign-in'], ['/signup', 'sign-up']) {
+        open_page($p->[0]);
+        axe_ok($p->[1]);
+    }
+    $wd->get('/no/such/page');
+    axe_ok('404 page');
+    open_page('/signin');
+    $wd->type('#email', $alice->{email});
+    $wd->type('#password', 'wrong wrong wrong');
+    $wd->click('#signin-submit');
+    $wd->wait_for('#password-error:not([hidden])');
+    axe_ok('sign-in with an error');
+    console_clean('pages signed out', api_status('/api/v1/auth/login', 401),
+        qr{/no/such/page - Failed to load resource: the server responded with a status of 404});
+
+    sign_in($alice->{email}, $alice->{pw});
+    for my $p (['/articles', 'articles'], ["/article?id=$art{main}{id}", 'article'], ['/pipelines', 'pipelines'],
+               ['/usage', 'usage'], ['/account', 'account']) {
+        open_page($p->[0]);
+        axe_ok($p->[1]);
+    }
+    open_page('/usage');
+    $wd->js('document.querySelector("#history").closest("details").open = true');
+    axe_ok('usage, with the table open');
+    open_page("/article?id=$art{main}{id}");
+    $wd->type('#edit-slug', 'Not A Slug');
+    $wd->click('#save');
+    $wd->wait_for('#edit-slug-error:not([hidden])');
+    $wd->click('#delete');
+    axe_ok('article, with a field error and the delete confirmation');
+    console_clean('pages signed in', api_status("/api/v1/articles/$art{main}{id}", 400));
+    sign_out_header();
+
+    sign_in($bob->{email}, $bob->{pw});
+    open_page('/admin');
+    axe_ok('admin');
+    console_clean('admin page');
+    sign_out_header();
 };
 
 # ------------------------------------------------------------ delete an account

@@ -342,6 +342,12 @@ sub js {
     return $self->cmd('POST', '/execute/sync', { script => $script, args => \@args });
 }
 
+# js_async('var done = arguments[arguments.length - 1]; ... done(x)'): x.
+sub js_async {
+    my ($self, $script, @args) = @_;
+    return $self->cmd('POST', '/execute/async', { script => $script, args => \@args });
+}
+
 # ---------------------------------------------------------------- waiting
 
 # wait_for(sub { ... } | '#css', $what, $timeout): polls until true; dies

@@ -1,5 +1,5 @@
 import { ApiError, del, post, put, setSignedInHint } from '../api.js';
-import { busy, clear, clearErrors, fieldError, h, keyBox, say, showError, time } from '../ui.js';
+import { busy, clear, clearErrors, fieldError, h, keyBox, moneySpan, say, showError, time } from '../ui.js';
 import { act, boot } from '../app.js';
 
 const $id = (id) => document.getElementById(id);
@@ -38,7 +38,8 @@ boot(async ({ user }) => {
     h('dt', null, 'Role'), h('dd', null, user.role === 'admin' ? 'Administrator' : 'User'),
     h('dt', null, 'Member since'), h('dd', null, time(user.created_at)),
     h('dt', null, 'Monthly limits'),
-    h('dd', null, `cost ${user.limits.max_monthly_cost}, ${user.limits.max_articles_per_month} articles`));
+    h('dd', { id: 'profile-limits' }, 'cost ', moneySpan(user.limits.max_monthly_cost),
+      `, ${user.limits.max_articles_per_month} articles`));
   $id('pw-username').value = user.email;
   showPrefix(user.api_key_prefix);
 

@@ -1,5 +1,5 @@
 import { ApiError, get, patch } from '../api.js';
-import { busy, clear, clearErrors, formError, h, money, say, showError } from '../ui.js';
+import { busy, clear, clearErrors, currency, formError, h, moneySpan, say, showError } from '../ui.js';
 import { act, boot, pagedList } from '../app.js';
 
 let me = null;
@@ -40,7 +40,8 @@ function usageCell(u) {
   const us = u.usage;
   if (!us) return h('td', { 'data-label': 'This month' }, '—');
   return h('td', { 'data-label': 'This month', class: 'usage' }, h('div', null,
-    h('div', null, `Cost ${money(us.total_cost)} of ${money(us.limits.max_monthly_cost)}`),
+    h('div', { title: `${us.total_cost} of ${us.limits.max_monthly_cost}` },
+      `Cost ${currency(us.total_cost)} of ${currency(us.limits.max_monthly_cost)}`),
     h('div', null, `${us.articles_generated} of ${us.limits.max_articles_per_month} articles`,
       us.articles_in_progress ? ` (${us.articles_in_progress} running)` : '')));
 }
@@ -117,13 +118,15 @@ async function showMonth(month) {
     tbody.append(h('tr', null,
       h('th', { scope: 'row', 'data-label': 'User' }, i.email),
       h('td', { class: 'num', 'data-label': 'Articles' }, String(i.articles_generated)),
-      h('td', { class: 'num', 'data-label': 'Cost' }, money(i.total_cost))));
+      h('td', { class: 'num', 'data-label': 'Cost' }, moneySpan(i.total_cost))));
   }
   if (!res.items.length) {
     tbody.append(h('tr', null, h('td', { colspan: 3, class: 'empty' }, 'Nobody used the pipeline that month.')));
   }
   document.getElementById('total-articles').textContent = String(res.totals.articles_generated);
-  document.getElementById('total-cost').textContent = money(res.totals.total_cost);
+  const total = document.getElementById('total-cost');
+  total.textContent = currency(res.totals.total_cost);
+  total.title = res.totals.total_cost;
 }
 
 boot(async ({ user, usage }) => {

@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { badge, duration, h, money, STATUS_LABELS, time } from '../ui.js';
+import { badge, currency, duration, h, STATUS_LABELS, time } from '../ui.js';
 import { act, boot, pagedList } from '../app.js';
 
 function runDuration(p) {
@@ -11,10 +11,10 @@ function runDuration(p) {
 
 function costCell(p) {
   if (p.status === 'running') {
-    return h('span', { title: 'estimated cost, reserved while the run is in progress' },
-      money(p.estimated_cost), h('span', { class: 'muted' }, ' (estimate)'));
+    return h('span', { title: `${p.estimated_cost}: estimated cost, reserved while the run is in progress` },
+      currency(p.estimated_cost), h('span', { class: 'muted' }, ' (estimate)'));
   }
-  return h('span', { title: `estimated ${money(p.estimated_cost)}` }, money(p.total_cost));
+  return h('span', { title: `${p.total_cost} (estimated ${p.estimated_cost})` }, currency(p.total_cost));
 }
 
 function pipelineRow(p) {
