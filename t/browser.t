@@ -618,6 +618,9 @@ subtest 'account: API key, password, sign out everywhere' => sub {
     open_page('/account');
     my $me = api_ok(200, 'GET', '/api/v1/me', key_auth($alice->{key}));
     is(text_of('#key-prefix'), "$me->{user}{api_key_prefix}…", "the key's prefix");
+    is(text_of('#profile-limits'), 'cost $50.00 (the server default), 100 articles (the server default)',
+        'the limits, and that they are the defaults');
+    is($wd->attr('#profile-limits .money', 'title'), '50.0000', 'the exact limit on hover');
     $wd->click('#rotate-key');
     $wd->wait_for(sub { $wd->displayed('#rotate-yes') }, 'the confirmation');
     is($wd->active_id, 'rotate-yes', 'the focus goes to the confirmation');
@@ -725,6 +728,7 @@ subtest 'admin: users, activation, limits' => sub {
     $wd->wait_for(sub { (text_of("$row td.status") // '') =~ /Active/ }, 'alice active again');
     is(code_of('GET', '/api/v1/me', key_auth($alice->{key})), 200, 'her key works again');
 
+    is(text_of("$row .limit-source"), 'Default', 'her limits are the defaults');
     $wd->type("$row input[name=max_monthly_cost]", 'lots');
     $wd->click("$row form.limits button[type=submit]");
     $wd->wait_for("$row .field-error:not([hidden])");
@@ -738,6 +742,8 @@ subtest 'admin: users, activation, limits' => sub {
     $wd->click("$row form.limits button[type=submit]");
     $wd->wait_for(sub { (text_of("$row .saved") // '') eq 'Saved.' }, 'saved');
     is($wd->prop("$row input[name=max_monthly_cost]", 'value'), '10.0000', 'the limit as the API keeps it');
+    is($wd->js('return Array.from(document.querySelectorAll(arguments[0])).map(function (e) { return e.textContent }).join(" ")',
+        "$row .limit-source"), 'Override Override', 'now both are overrides');
     my $u = api_ok(200, 'GET', '/api/v1/usage', key_auth($alice->{key}));
     is($u->{limits}{max_monthly_cost}, '10.0000', 'her cost limit changed');
     is($u->{limits}{max_articles_per_month}, 5, 'her article limit changed');
@@ -953,15 +959,12 @@ subtest 'registration closed' => sub {
     my $h2 = BP::Harness->new(env => { ENABLE_USER_REGISTRATION => 'false' });
     $wd->get($h2->url('/signup'));
     $wd->wait_ready;
-    $wd->type('#email', "dave-$TAG\@example.com");
-    $wd->type('#password', $PW);
-    $wd->type('#password2', $PW);
-    $wd->click('#signup-submit');
-    $wd->wait_for(sub { $wd->displayed('#closed') }, 'the closed message');
+    ok($wd->displayed('#closed'), 'the page knows on arrival, before any form is filled');
     like(text_of('#closed'), qr/Registration is closed/, 'a clear message');
     ok(!$wd->displayed('#signup-form'), 'instead of the form');
     $wd->screenshot('signup-closed');
-    console_clean('registration closed', api_status('/api/v1/auth/register', 403));
+    console_clean('registration closed');
+    ok(!grep({ m{POST /api/v1/auth/register} } split /\n/, $h2->log), 'no registration was attempted');
     $h2->teardown;
 };
 

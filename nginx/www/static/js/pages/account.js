@@ -32,6 +32,14 @@ function confirmStep(button, box, yes, no, onYes) {
   }, (err) => say('key-status', err.message, 'error')));
 }
 
+// Whether a limit is the server's default or set for this account.
+function sourceText(user, limit) {
+  const src = user.limits_source && user.limits_source[limit];
+  if (src === 'override') return 'set for your account';
+  if (src === 'default') return 'the server default';
+  return 'source unknown';
+}
+
 boot(async ({ user }) => {
   $id('profile').append(
     h('dt', null, 'Email'), h('dd', { id: 'profile-email' }, user.email),
@@ -39,7 +47,8 @@ boot(async ({ user }) => {
     h('dt', null, 'Member since'), h('dd', null, time(user.created_at)),
     h('dt', null, 'Monthly limits'),
     h('dd', { id: 'profile-limits' }, 'cost ', moneySpan(user.limits.max_monthly_cost),
-      `, ${user.limits.max_articles_per_month} articles`));
+      ` (${sourceText(user, 'max_monthly_cost')}), ${user.limits.max_articles_per_month} articles`,
+      ` (${sourceText(user, 'max_articles_per_month')})`));
   $id('pw-username').value = user.email;
   showPrefix(user.api_key_prefix);
 

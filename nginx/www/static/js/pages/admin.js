@@ -46,20 +46,28 @@ function usageCell(u) {
       us.articles_in_progress ? ` (${us.articles_in_progress} running)` : '')));
 }
 
+// "Default" or "Override": whether the user's limit is the server's default.
+function sourceLabel(u, limit) {
+  const src = u.limits_source && u.limits_source[limit];
+  return src === 'override' ? 'Override' : src === 'default' ? 'Default' : '';
+}
+
 function limitsCell(u, row) {
   const n = ++seq;
   const cost = h('input', {
     id: `cost-${n}`, name: 'max_monthly_cost', type: 'text', inputmode: 'decimal', size: 9,
-    value: u.limits.max_monthly_cost, autocomplete: 'off',
+    value: u.limits.max_monthly_cost, autocomplete: 'off', 'aria-describedby': `cost-${n}-src`,
   });
   const arts = h('input', {
     id: `arts-${n}`, name: 'max_articles_per_month', type: 'number', min: 0, step: 1,
-    value: u.limits.max_articles_per_month, autocomplete: 'off',
+    value: u.limits.max_articles_per_month, autocomplete: 'off', 'aria-describedby': `arts-${n}-src`,
   });
+  const costSrc = h('span', { id: `cost-${n}-src`, class: 'help limit-source' }, sourceLabel(u, 'max_monthly_cost'));
+  const artsSrc = h('span', { id: `arts-${n}-src`, class: 'help limit-source' }, sourceLabel(u, 'max_articles_per_month'));
   const status = h('span', { class: 'saved', role: 'status' });
   const form = h('form', { class: 'limits', 'aria-label': `Limits of ${u.email}`, novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: `cost-${n}` }, 'Cost'), cost),
-    h('div', { class: 'field' }, h('label', { for: `arts-${n}` }, 'Articles'), arts),
+    h('div', { class: 'field' }, h('label', { for: `cost-${n}` }, 'Cost'), cost, costSrc),
+    h('div', { class: 'field' }, h('label', { for: `arts-${n}` }, 'Articles'), arts, artsSrc),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'small' }, 'Save'),
       h('button', { type: 'button', class: 'small defaults' }, 'Defaults')),
@@ -71,6 +79,9 @@ function limitsCell(u, row) {
     return busy(form, () => act(async () => {
       const updated = await patch(`/admin/users/${u.id}`, body);
       u.limits = updated.limits;
+      u.limits_source = updated.limits_source;
+      costSrc.textContent = sourceLabel(u, 'max_monthly_cost');
+      artsSrc.textContent = sourceLabel(u, 'max_articles_per_month');
       if (u.usage) {
         u.usage.limits = updated.limits;
         const cell = row.querySelector('td.usage');
