@@ -69,7 +69,7 @@ function renderHeader(user, page) {
       h('a', { class: 'brand', href: '/articles' }, 'blogposter'),
       h('nav', { 'aria-label': 'Main' },
         h('ul', null, links.map(([href, label, key]) => h('li', null,
-          h('a', { href, 'aria-current': key === page || (key === 'articles' && page === 'article') ? 'page' : null }, label))))),
+          h('a', { href, 'aria-current': key === page || `${key}` === `${page}s` ? 'page' : null }, label))))),
       h('div', { class: 'who' },
         h('span', { class: 'email', id: 'who-email', text: user.email }),
         signOut)));

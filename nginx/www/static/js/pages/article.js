@@ -3,9 +3,19 @@ import {
   badge, busy, clearErrors, formError, h, say, showError, time,
 } from '../ui.js';
 import { act, boot } from '../app.js';
-import { previewDocument } from '../sanitize.js';
 
 const ARTICLE_CSS = new URL('../../css/article.css', import.meta.url).href;
+
+// The srcdoc of the preview: the article's HTML as it is, after a head with
+// the preview's stylesheet and links opening in a new tab. It is not
+// cleaned: the frame's sandbox (no allow-scripts, no allow-same-origin) and
+// the site's CSP, which a srcdoc document inherits, are the boundary. What
+// they block (scripts, handlers, inline styles, frames) does not run or
+// apply, and the browser says so in its console (docs/operations.md).
+function previewDocument(html) {
+  return '<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
+    + `<link rel="stylesheet" href="${ARTICLE_CSS}"></head><body>${html}</body></html>`;
+}
 const META_MAX = 320;
 
 // The editable fields: form control name -> how its value is read and
@@ -120,7 +130,7 @@ function showContent(a) {
   const frame = document.getElementById('content');
   if (a.content_html) {
     // sandbox is in the markup, before srcdoc is ever set.
-    frame.srcdoc = previewDocument(a.content_html, ARTICLE_CSS);
+    frame.srcdoc = previewDocument(a.content_html);
     frame.hidden = false;
   } else {
     document.getElementById('no-content').hidden = false;

@@ -19,7 +19,8 @@ function costCell(p) {
 
 function pipelineRow(p) {
   return h('tr', { dataset: { id: p.id } },
-    h('td', { 'data-label': 'Started' }, time(p.started_at, true)),
+    h('td', { 'data-label': 'Started', class: 'started' },
+      h('a', { href: `/pipeline?id=${encodeURIComponent(p.id)}` }, time(p.started_at, true))),
     h('td', { 'data-label': 'Status' }, badge(p.status)),
     h('td', { 'data-label': 'Cost', class: 'num cost' }, costCell(p)),
     h('td', { 'data-label': 'Duration', class: 'num' }, runDuration(p)),
