@@ -197,10 +197,23 @@ api_articles_list(struct req *r)
 	struct cursor c;
 	PGresult *res = NULL;
 	enum db_status e;
+	const char *order;
+	bool bad, oldest;
 
 	if (!api_list_query(r, statuses, &limit, &status, &c))
 		return;
-	e = repo_articles_list(r->user.id, status, &c, limit + 1, &res);
+	/* ?order=newest (the default) or oldest */
+	order = http_query(r, "order", &bad);
+	if (bad)
+		return;
+	oldest = order != NULL && strcmp(order, "oldest") == 0;
+	if (order != NULL && !oldest && strcmp(order, "newest") != 0) {
+		http_fail(r, ERR_VALIDATION, "order",
+		    "order must be one of: newest, oldest");
+		return;
+	}
+	e = (oldest ? repo_articles_list_oldest : repo_articles_list)(
+	    r->user.id, status, &c, limit + 1, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
 		http_db_failed(r, e);
 		return;

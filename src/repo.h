@@ -131,6 +131,9 @@ void repo_articles_row(PGresult *res, int i, struct article_row *a);
 /* Newest first, at most limit rows after the cursor, optionally one status. */
 enum db_status repo_articles_list(const char *user, const char *status,
     const struct cursor *c, int64_t limit, PGresult **res);
+/* The same, oldest first: the cursor goes forward in time. */
+enum db_status repo_articles_list_oldest(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, PGresult **res);
 enum db_status repo_articles_get(const char *user, const char *id,
     PGresult **res);
 /*

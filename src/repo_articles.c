@@ -29,6 +29,10 @@ enum articles_stmt {
 	ART_RELATED,
 	ART_UPDATE_IF,
 	ART_GET_IF,
+	ART_LIST_OLDEST,
+	ART_LIST_OLDEST_STATUS,
+	ART_LIST_OLDEST_CURSOR,
+	ART_LIST_OLDEST_STATUS_CURSOR,
 	ART__MAX
 };
 
@@ -59,6 +63,7 @@ enum article_col {
  */
 #define LIST_HEAD	"SELECT " SUMMARY_COLS("a") " FROM articles a WHERE a.user_id = $1::uuid"
 #define LIST_TAIL	" ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int8"
+#define LIST_TAIL_OLDEST " ORDER BY a.created_at, a.id LIMIT $2::int8"
 
 /*
  * Both inserts take $1 the user, $2 the slug (ART_CREATE) or the base to
@@ -179,6 +184,18 @@ static const struct stmt stmts[ART__MAX] = {
 	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
 	  IF_UNCHANGED("3", "4"), 4 },
+	/* the lists again, oldest first (the same indexes, scanned backward) */
+	{ "articles_list_oldest",	/* ART_LIST_OLDEST */
+	  LIST_HEAD LIST_TAIL_OLDEST, 2 },
+	{ "articles_list_oldest_status",	/* ART_LIST_OLDEST_STATUS */
+	  LIST_HEAD " AND a.status = $3" LIST_TAIL_OLDEST, 3 },
+	{ "articles_list_oldest_cursor",	/* ART_LIST_OLDEST_CURSOR */
+	  LIST_HEAD " AND (a.created_at, a.id) > ($3::timestamptz, $4::uuid)"
+	  LIST_TAIL_OLDEST, 4 },
+	{ "articles_list_oldest_status_cursor",	/* ART_LIST_OLDEST_STATUS_CURSOR */
+	  LIST_HEAD " AND a.status = $3"
+	  " AND (a.created_at, a.id) > ($4::timestamptz, $5::uuid)"
+	  LIST_TAIL_OLDEST, 5 },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
@@ -298,4 +315,11 @@ repo_articles_update_if(const char *user, const char *id,
 	p[14] = loaded;
 	p[15] = exact ? "t" : "f";
 	return db_rows(db_exec(&stmts[ART_UPDATE_IF], p, res), res);
+}
+
+enum db_status
+repo_articles_list_oldest(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, PGresult **res)
+{
+	return repo_list(&stmts[ART_LIST_OLDEST], user, status, c, limit, res);
 }

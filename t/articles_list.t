@@ -144,6 +144,25 @@ for my $st (qw(draft scheduled published archived)) {
     my ($sids) = walk("status=$st", 7);
     is_deeply($sids, expected($st), "status=$st: exactly those, in order, across pages");
 }
+# ---------------------------------------------------------------- order
+
+($ids, $pages) = walk('order=oldest', 10);
+is_deeply($ids, [ reverse @{ expected() } ], 'order=oldest: every article once, oldest first, ties by id');
+($ids) = walk('order=oldest', 1);
+is_deeply($ids, [ reverse @{ expected() } ], 'order=oldest in pages of 1: through the ties one by one');
+($ids) = walk('order=newest', 13);
+is_deeply($ids, expected(), 'order=newest is the default order');
+for my $st (qw(draft published)) {
+    my ($sids) = walk("status=$st&order=oldest", 7);
+    is_deeply($sids, [ reverse @{ expected($st) } ], "status=$st&order=oldest: those, oldest first");
+}
+for my $bad ('sideways', 'OLDEST', '') {
+    $t->get_ok("/api/v1/articles?order=$bad", auth($u));
+    error_is($t, 400, 'validation_failed', 'order', "order=$bad: 400");
+}
+$t->get_ok('/api/v1/articles?order=oldest&order=newest', auth($u));
+error_is($t, 400, 'validation_failed', 'order', 'a repeated order: 400');
+
 $t->get_ok('/api/v1/articles?status=bogus', auth($u));
 error_is($t, 400, 'validation_failed', 'status');
 $t->json_is('/error/message', 'status must be one of: draft, scheduled, published, archived',
