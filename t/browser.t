@@ -329,6 +329,39 @@ subtest 'articles made through the API' => sub {
     my %ids = map { $_ => 1 } @{ $wd->js('return Array.from(document.querySelectorAll("#articles tbody tr")).map(function (r) { return r.dataset.id })') };
     is(scalar keys %ids, 23, 'no article twice');
 
+    # The place in the list survives leaving and coming back.
+    like($wd->current_url, qr{/articles\?cursor=[A-Za-z0-9_-]+$}, 'the cursor of the page loaded is in the URL');
+    my $url = $wd->current_url;
+    $wd->js('window.scrollTo(0, document.documentElement.scrollHeight)');
+    sleep 0.3;
+    my $y = $wd->js('return window.scrollY');
+    ok($y > 0, "scrolled down ($y)");
+    $wd->js('location.href = document.querySelector("#articles tbody tr:last-child td.title a").href');
+    $wd->wait_ready(qr{/article\?id=});
+    $wd->cmd('POST', '/back', {});
+    $wd->wait_ready(qr{/articles\?cursor=});
+    $wd->wait_for(sub { count_of('#articles tbody tr') == 23 }, '23 rows after Back');
+    is(count_of('#articles tbody tr'), 23, 'Back: the same 23 rows');
+    ok(abs($wd->js('return window.scrollY') - $y) < 5, 'at the same place');
+    open_page($url);
+    is(count_of('#articles tbody tr'), 23, 'the URL alone brings back the 23 rows');
+    is(text_of('#articles tbody tr:last-child td.title'), 'Filler article 1', 'in order');
+    ok(!$wd->displayed('#more'), 'and knows there are no more');
+
+    # Oldest first.
+    open_page('/articles');
+    $wd->send_keys('#order', 'Oldest first');
+    $wd->wait_for(sub { (text_of('#articles tbody tr:first-child td.title') // '') eq 'Filler article 1' }, 'oldest first');
+    like($wd->current_url, qr/order=oldest/, 'the order is in the URL');
+    is(text_of('#articles-caption'), 'Your articles, oldest first', 'the caption says so');
+    $wd->click('#more');
+    $wd->wait_for(sub { count_of('#articles tbody tr') == 23 }, '23 rows');
+    is(text_of('#articles tbody tr:last-child td.title'), $art{main}{title}, 'the newest last');
+    $wd->send_keys('#order', 'Newest first');
+    $wd->wait_for(sub { (text_of('#articles tbody tr:first-child td.title') // '') eq $art{main}{title} }, 'newest first again');
+    unlike($wd->current_url, qr/cursor=|order=/, 'a new order starts from the top');
+    console_clean('articles, places and order');
+
     $wd->send_keys('#status', 'Published');
     $wd->wait_for(sub { count_of('#articles tbody tr') == 1 }, 'the filtered list');
     like($wd->current_url, qr/status=published/, 'the filter is in the URL');
