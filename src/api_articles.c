@@ -29,6 +29,7 @@
 #define SLUG_TRIES	10	/* a free slug taken by a concurrent insert */
 #define CONTENT_MAX	INT32_MAX	/* the body limit is the real bound */
 #define WP_URL_MAX	2048
+#define SEARCH_MAX	200	/* characters of ?q= */
 
 static const char *const statuses[] = {
 	"draft", "scheduled", "published", "archived", NULL
@@ -197,7 +198,7 @@ api_articles_list(struct req *r)
 	struct cursor c;
 	PGresult *res = NULL;
 	enum db_status e;
-	const char *order;
+	const char *order, *q;
 	bool bad, oldest;
 
 	if (!api_list_query(r, statuses, &limit, &status, &c))
@@ -212,8 +213,21 @@ api_articles_list(struct req *r)
 		    "order must be one of: newest, oldest");
 		return;
 	}
-	e = (oldest ? repo_articles_list_oldest : repo_articles_list)(
-	    r->user.id, status, &c, limit + 1, &res);
+	/* ?q=: the title contains it (an empty one filters nothing) */
+	q = http_query(r, "q", &bad);
+	if (bad)
+		return;
+	if (q != NULL && utf8_len(q, strlen(q)) > SEARCH_MAX) {
+		http_fail(r, ERR_VALIDATION, "q",
+		    "q must be at most %d characters", SEARCH_MAX);
+		return;
+	}
+	if (q != NULL && *q != '\0')
+		e = repo_articles_search(r->user.id, q, status, &c, oldest,
+		    limit + 1, &res);
+	else
+		e = (oldest ? repo_articles_list_oldest : repo_articles_list)(
+		    r->user.id, status, &c, limit + 1, &res);
 	if (e != DB_OK && e != DB_EMPTY) {
 		http_db_failed(r, e);
 		return;

@@ -131,6 +131,10 @@ void repo_articles_row(PGresult *res, int i, struct article_row *a);
 /* Newest first, at most limit rows after the cursor, optionally one status. */
 enum db_status repo_articles_list(const char *user, const char *status,
     const struct cursor *c, int64_t limit, PGresult **res);
+/* Those whose title contains q (letter case ignored), either order. */
+enum db_status repo_articles_search(const char *user, const char *q,
+    const char *status, const struct cursor *c, bool oldest, int64_t limit,
+    PGresult **res);
 /* The same, oldest first: the cursor goes forward in time. */
 enum db_status repo_articles_list_oldest(const char *user, const char *status,
     const struct cursor *c, int64_t limit, PGresult **res);

@@ -33,6 +33,8 @@ enum articles_stmt {
 	ART_LIST_OLDEST_STATUS,
 	ART_LIST_OLDEST_CURSOR,
 	ART_LIST_OLDEST_STATUS_CURSOR,
+	ART_SEARCH,
+	ART_SEARCH_OLDEST,
 	ART__MAX
 };
 
@@ -64,6 +66,10 @@ enum article_col {
 #define LIST_HEAD	"SELECT " SUMMARY_COLS("a") " FROM articles a WHERE a.user_id = $1::uuid"
 #define LIST_TAIL	" ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int8"
 #define LIST_TAIL_OLDEST " ORDER BY a.created_at, a.id LIMIT $2::int8"
+#define SEARCH_HEAD	LIST_HEAD					\
+	" AND a.title ILIKE '%' || replace(replace(replace($3,"		\
+	" '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"			\
+	" AND ($4::text IS NULL OR a.status = $4)"
 
 /*
  * Both inserts take $1 the user, $2 the slug (ART_CREATE) or the base to
@@ -196,6 +202,20 @@ static const struct stmt stmts[ART__MAX] = {
 	  LIST_HEAD " AND a.status = $3"
 	  " AND (a.created_at, a.id) > ($4::timestamptz, $5::uuid)"
 	  LIST_TAIL_OLDEST, 5 },
+	/*
+	 * The lists with a title search: $3 the text the title contains
+	 * (ILIKE; its %, _ and backslash are taken literally), $4 the status
+	 * or NULL, $5 and $6 the cursor or NULLs.  One statement for each
+	 * order; articles_title_trgm_idx finds the titles (with pg_trgm).
+	 */
+	{ "articles_search",	/* ART_SEARCH */
+	  SEARCH_HEAD " AND ($5::timestamptz IS NULL"
+	  " OR (a.created_at, a.id) < ($5::timestamptz, $6::uuid))"
+	  LIST_TAIL, 6 },
+	{ "articles_search_oldest",	/* ART_SEARCH_OLDEST */
+	  SEARCH_HEAD " AND ($5::timestamptz IS NULL"
+	  " OR (a.created_at, a.id) > ($5::timestamptz, $6::uuid))"
+	  LIST_TAIL_OLDEST, 6 },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
@@ -322,4 +342,16 @@ repo_articles_list_oldest(const char *user, const char *status,
     const struct cursor *c, int64_t limit, PGresult **res)
 {
 	return repo_list(&stmts[ART_LIST_OLDEST], user, status, c, limit, res);
+}
+
+enum db_status
+repo_articles_search(const char *user, const char *q, const char *status,
+    const struct cursor *c, bool oldest, int64_t limit, PGresult **res)
+{
+	char lim[24];
+	bool from = c != NULL && c->present;
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	return db_execv(&stmts[oldest ? ART_SEARCH_OLDEST : ART_SEARCH], res,
+	    user, lim, q, status, from ? c->ts : NULL, from ? c->id : NULL);
 }
