@@ -360,6 +360,19 @@ subtest 'articles made through the API' => sub {
     $wd->send_keys('#order', 'Newest first');
     $wd->wait_for(sub { (text_of('#articles tbody tr:first-child td.title') // '') eq $art{main}{title} }, 'newest first again');
     unlike($wd->current_url, qr/cursor=|order=/, 'a new order starts from the top');
+
+    # Search by title, with the keyboard.
+    $wd->type('#q', 'filler article 1');
+    $wd->keys_to_active(BP::WebDriver::KEY_ENTER);
+    $wd->wait_for(sub { count_of('#articles tbody tr') == 11 }, 'the titles containing "filler article 1"');
+    like($wd->current_url, qr/q=filler\+article\+1|q=filler%20article%201/, 'the search is in the URL');
+    $wd->type('#q', 'no such title');
+    $wd->click('#search');
+    $wd->wait_for('#empty:not([hidden])');
+    is(text_of('#empty'), 'No articles whose title contains “no such title”.', 'nothing found: it says so');
+    $wd->clear_field('#q');
+    $wd->click('#search');
+    $wd->wait_for(sub { count_of('#articles tbody tr') == 20 }, 'all again');
     console_clean('articles, places and order');
 
     $wd->send_keys('#status', 'Published');

@@ -65,9 +65,12 @@ boot(async () => {
   keepScroll();
   const select = document.getElementById('status');
   const order = document.getElementById('order');
+  const q = document.getElementById('q');
   const params = new URLSearchParams(location.search);
   if (STATUS_LABELS[params.get('status')]) select.value = params.get('status');
   if (params.get('order') === 'oldest') order.value = 'oldest';
+  q.value = params.get('q') || '';
+  let searched = q.value.trim();
   const caption = () => {
     document.getElementById('articles-caption').textContent = `Your articles, ${order.value} first`;
   };
@@ -75,22 +78,26 @@ boot(async () => {
 
   const list = pagedList({
     fetch: (cursor) => get('/articles', {
-      status: select.value, order: order.value === 'oldest' ? 'oldest' : null, limit: PAGE, cursor,
+      status: select.value, q: searched, order: order.value === 'oldest' ? 'oldest' : null, limit: PAGE, cursor,
     }),
     row: articleRow,
     tbody: document.querySelector('#articles tbody'),
     more: document.getElementById('more'),
     empty: document.getElementById('empty'),
     onEmpty: (el) => {
-      el.textContent = select.value
-        ? `No ${STATUS_LABELS[select.value].toLowerCase()} articles.`
-        : 'No articles yet. They appear here when the pipeline saves them through the API.';
+      const which = select.value ? `${STATUS_LABELS[select.value].toLowerCase()} articles` : 'articles';
+      if (searched) el.textContent = `No ${which} whose title contains “${searched}”.`;
+      else if (select.value) el.textContent = `No ${which}.`;
+      else el.textContent = 'No articles yet. They appear here when the pipeline saves them through the API.';
     },
     onMore: (cursor) => setUrl({ cursor }),
   });
 
   const changed = () => act(async () => {
-    setUrl({ status: select.value, order: order.value === 'oldest' ? 'oldest' : null, cursor: null });
+    searched = q.value.trim();
+    setUrl({
+      status: select.value, q: searched, order: order.value === 'oldest' ? 'oldest' : null, cursor: null,
+    });
     caption();
     document.body.dataset.state = 'loading';
     await list.reload();
@@ -98,7 +105,10 @@ boot(async () => {
   });
   select.addEventListener('change', changed);
   order.addEventListener('change', changed);
-  document.getElementById('filter').addEventListener('submit', (ev) => ev.preventDefault());
+  document.getElementById('filter').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    changed();
+  });
 
   await list.restore(params.get('cursor'));
   const y = history.state && history.state.y;
