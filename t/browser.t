@@ -524,6 +524,7 @@ subtest 'edit an article' => sub {
         ['status', 'scheduled'], ['seo_score', 71], ['meta_description', 'Short and to the point.'],
         ['content_markdown', "# A draft\n\nEdited."], ['primary_keyword', 'editing'];
     is($h->psql('SELECT wp_post_id FROM articles WHERE id = $1', $id), '9007199254740993', 'the large id exactly');
+    is($wd->prop('#edit-wp-id', 'value'), '9007199254740993', 'and shown exactly after saving');
     is(text_of('#title'), 'A draft, edited', 'the heading follows');
     is($wd->title, 'A draft, edited · blogposter', 'so does the document title');
     ok(!$wd->displayed('#edit-slug-error'), 'the old message is gone');

@@ -15,6 +15,17 @@ export class ApiError extends Error {
 
 const BASE = '/api/v1';
 
+// JSON.parse reviver: an integer beyond what a number holds exactly (a
+// WordPress post id is any 64-bit integer) is kept as its text, where the
+// browser gives the reviver the source (others keep the rounded number).
+function exactIntegers(key, value, context) {
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)
+      && context && typeof context.source === 'string' && /^-?\d+$/.test(context.source)) {
+    return context.source;
+  }
+  return value;
+}
+
 // api(method, path, body?, query?) -> the decoded JSON answer (null for a
 // 204). Any other answer throws an ApiError carrying the API's error code,
 // message and field. Every write sends Content-Type: application/json, which
@@ -58,7 +69,7 @@ export async function request(method, path, { body, json, query, headers } = {})
   if (res.status === 204) return { data: null, headers: res.headers };
   let data = null;
   try {
-    data = await res.json();
+    data = JSON.parse(await res.text(), exactIntegers);
   } catch (e) {
     data = null;
   }
