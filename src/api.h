@@ -26,6 +26,7 @@ void api_health(struct req *r);
 
 /* api_auth.c */
 void api_auth_register(struct req *r);
+void api_auth_config(struct req *r);
 void api_auth_login(struct req *r);
 void api_auth_logout(struct req *r);
 

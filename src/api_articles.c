@@ -16,6 +16,7 @@
 #include "cursor.h"
 #include "http.h"
 #include "idempotency.h"
+#include "isotime.h"
 #include "json.h"
 #include "repo.h"
 #include "slug.h"
@@ -27,6 +28,7 @@
 #define SLUG_TRIES	10	/* a free slug taken by a concurrent insert */
 #define CONTENT_MAX	INT32_MAX	/* the body limit is the real bound */
 #define WP_URL_MAX	2048
+#define SEARCH_MAX	200	/* characters of ?q= */
 
 static const char *const statuses[] = {
 	"draft", "scheduled", "published", "archived", NULL
@@ -115,7 +117,25 @@ struct answer {
 	bool		 location;	/* with its Location header */
 };
 
-/* Answer with the full article. */
+/*
+ * The ETag of an article: its updated_at with the microseconds, which the
+ * JSON leaves out ("2026-11-27T02:39:45.123456Z"), for If-Match.
+ */
+static void
+etag_header(struct req *r, const char *updated_pg)
+{
+	char rfc[ISOTIME_RFC3339_MAX];
+	int64_t us;
+
+	if (updated_pg == NULL || !isotime_parse(updated_pg, &us))
+		return;
+	isotime_format_rfc3339(us, rfc);
+	rfc[strlen(rfc) - 1] = '\0';		/* the Z, put back after */
+	http_header(r, "ETag", "\"%s.%06lldZ\"", rfc,
+	    (long long)(((us % US_PER_SEC) + US_PER_SEC) % US_PER_SEC));
+}
+
+/* Answer with the full article, and its ETag. */
 static void
 answer_article(void *arg, const struct article_row *a)
 {
@@ -128,6 +148,40 @@ answer_article(void *arg, const struct article_row *a)
 	http_status(r, an->status);
 	if (an->location)
 		http_header(r, "Location", "/api/v1/articles/%s", a->id);
+	etag_header(r, a->updated_at);
+}
+
+/*
+ * The If-Match header of a PATCH: the article's ETag, or its updated_at as
+ * the JSON shows it, in double quotes.  Returns 1 with loaded (PostgreSQL's
+ * form) and *exact (microseconds given) set, 0 without the header, -1
+ * when it was malformed and answered 400.
+ */
+static int
+if_match(struct req *r, char loaded[ISOTIME_PG_MAX], bool *exact)
+{
+	const char *h = http_param(r, "HTTP_IF_MATCH");
+	char v[64];
+	size_t n;
+	int64_t us;
+
+	if (h == NULL)
+		return 0;
+	n = strlen(h);
+	if (n < 3 || n >= sizeof(v) + 2 || h[0] != '"' || h[n - 1] != '"')
+		goto bad;
+	memcpy(v, h + 1, n - 2);
+	v[n - 2] = '\0';
+	if (strchr(v, 'T') == NULL || v[n - 3] != 'Z' ||
+	    !isotime_parse(v, &us))
+		goto bad;
+	isotime_format_pg(us, loaded);
+	*exact = strchr(v, '.') != NULL;
+	return 1;
+bad:
+	http_fail(r, ERR_VALIDATION, "If-Match", "If-Match must be the "
+	    "article's ETag or its updated_at, in double quotes");
+	return -1;
 }
 
 /* A list row: the summary of an article. */
@@ -148,12 +202,37 @@ api_articles_list(struct req *r)
 	struct cursor c;
 	struct list_page page;
 	enum db_status e;
+	const char *order, *q;
+	bool bad, oldest;
 
 	if (!api_list_query(r, statuses, &limit, &status, &c))
 		return;
+	/* ?order=newest (the default) or oldest */
+	order = http_query(r, "order", &bad);
+	if (bad)
+		return;
+	oldest = order != NULL && strcmp(order, "oldest") == 0;
+	if (order != NULL && !oldest && strcmp(order, "newest") != 0) {
+		http_fail(r, ERR_VALIDATION, "order",
+		    "order must be one of: newest, oldest");
+		return;
+	}
+	/* ?q=: the title contains it (an empty one filters nothing) */
+	q = http_query(r, "q", &bad);
+	if (bad)
+		return;
+	if (q != NULL && utf8_len(q, strlen(q)) > SEARCH_MAX) {
+		http_fail(r, ERR_VALIDATION, "q",
+		    "q must be at most %d characters", SEARCH_MAX);
+		return;
+	}
 	api_list_begin(&page, r, limit);
-	e = repo_articles_list(r->user.id, status, &c, limit + 1, article_item,
-	    &page);
+	if (q != NULL && *q != '\0')
+		e = repo_articles_search(r->user.id, q, status, &c, oldest,
+		    limit + 1, article_item, &page);
+	else
+		e = (oldest ? repo_articles_list_oldest : repo_articles_list)(
+		    r->user.id, status, &c, limit + 1, article_item, &page);
 	if (e != DB_OK) {
 		http_db_failed(r, e);
 		return;
@@ -250,6 +329,14 @@ api_articles_get(struct req *r)
 	}
 }
 
+/* A row that only says the article exists (repo_article_fn). */
+static void
+exists_row(void *arg, const struct article_row *a)
+{
+	(void)arg;
+	(void)a;
+}
+
 void
 api_articles_update(struct req *r)
 {
@@ -259,18 +346,33 @@ api_articles_update(struct req *r)
 	struct article_in in;
 	struct answer an = { r, 200, false };
 	enum db_status e;
+	char loaded[ISOTIME_PG_MAX];
+	bool exact = false;
+	int cond;
 
 	to_input(v, &in);
 	if (v[AF_WP_POST_ID].present && !v[AF_WP_POST_ID].is_null) {
 		snprintf(wp, sizeof(wp), "%lld", (long long)v[AF_WP_POST_ID].i);
 		in.v[AF_WP_POST_ID] = wp;
 	}
+	if ((cond = if_match(r, loaded, &exact)) < 0)
+		return;
 	/* nothing to change: the article as it is, updated_at untouched */
-	if (in.mask == 0)
+	if (cond)
+		e = repo_articles_update_if(r->user.id, id, &in, loaded, exact,
+		    answer_article, &an);
+	else if (in.mask == 0)
 		e = repo_articles_get(r->user.id, id, answer_article, &an);
 	else
 		e = repo_articles_update(r->user.id, id, &in, answer_article,
 		    &an);
+	/* no row under the precondition: gone, or changed meanwhile */
+	if (e == DB_EMPTY && cond &&
+	    (e = repo_articles_get(r->user.id, id, exists_row, NULL)) == DB_OK) {
+		http_fail(r, ERR_CONFLICT, NULL, "the article changed since "
+		    "it was loaded; load it again and redo the change");
+		return;
+	}
 	switch (e) {
 	case DB_OK:
 		return;

@@ -192,3 +192,16 @@ api_auth_logout(struct req *r)
 	auth_clear_cookie(r);
 	http_no_content(r);
 }
+
+/* GET /api/v1/auth/config: no credential, no database. */
+void
+api_auth_config(struct req *r)
+{
+	struct jw w;
+
+	jw_init(&w, &r->out);
+	jw_obj(&w);
+	jw_kbool(&w, "registration_open", cfg.enable_registration);
+	jw_end(&w, '}');
+	http_status(r, 200);
+}

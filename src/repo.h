@@ -132,6 +132,13 @@ typedef void repo_article_fn(void *arg, const struct article_row *a);
  */
 enum db_status repo_articles_list(const char *user, const char *status,
     const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg);
+/* Those whose title contains q (letter case ignored), either order. */
+enum db_status repo_articles_search(const char *user, const char *q,
+    const char *status, const struct cursor *c, bool oldest, int64_t limit,
+    repo_article_fn *each, void *arg);
+/* The same, oldest first: the cursor goes forward in time. */
+enum db_status repo_articles_list_oldest(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg);
 /* The article to one(); DB_EMPTY: no such article. */
 enum db_status repo_articles_get(const char *user, const char *id,
     repo_article_fn *one, void *arg);
@@ -145,6 +152,14 @@ enum db_status repo_articles_create(const char *user, const char *slug_base,
 /* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
 enum db_status repo_articles_update(const char *user, const char *id,
     const struct article_in *in, repo_article_fn *one, void *arg);
+/*
+ * The same, only if the article's updated_at is still loaded ("YYYY-MM-DD
+ * HH:MM:SS.ffffff+00"): exact, or (exact false) within the same second.  An
+ * empty mask changes nothing.  DB_EMPTY: no such article, or it changed.
+ */
+enum db_status repo_articles_update_if(const char *user, const char *id,
+    const struct article_in *in, const char *loaded, bool exact,
+    repo_article_fn *one, void *arg);
 /* DB_EMPTY: no such article. */
 enum db_status repo_articles_delete(const char *user, const char *id);
 /*

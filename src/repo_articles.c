@@ -29,6 +29,14 @@ enum articles_stmt {
 	ART_UPDATE,
 	ART_DELETE,
 	ART_RELATED,
+	ART_UPDATE_IF,
+	ART_GET_IF,
+	ART_LIST_OLDEST,
+	ART_LIST_OLDEST_STATUS,
+	ART_LIST_OLDEST_CURSOR,
+	ART_LIST_OLDEST_STATUS_CURSOR,
+	ART_SEARCH,
+	ART_SEARCH_OLDEST,
 	ART__MAX
 };
 
@@ -59,6 +67,11 @@ enum article_col {
  */
 #define LIST_HEAD	"SELECT " SUMMARY_COLS("a") " FROM articles a WHERE a.user_id = $1::uuid"
 #define LIST_TAIL	" ORDER BY a.created_at DESC, a.id DESC LIMIT $2::int8"
+#define LIST_TAIL_OLDEST " ORDER BY a.created_at, a.id LIMIT $2::int8"
+#define SEARCH_HEAD	LIST_HEAD					\
+	" AND a.title ILIKE '%' || replace(replace(replace($3,"		\
+	" '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"			\
+	" AND ($4::text IS NULL OR a.status = $4)"
 
 /*
  * Both inserts take $1 the user, $2 the slug (ART_CREATE) or the base to
@@ -73,6 +86,39 @@ enum article_col {
 #define INS_VALS							\
 	"$5, $6, $7, $8::float8, coalesce($9, 'draft'), $10::int8, $11,"	\
 	" bp_embedding_in($12)"
+
+/* $3 is the mask of the fields given: bit n is enum article_field n */
+#define UPDATE_SQL							\
+	"UPDATE articles AS a SET"					\
+	" title = CASE WHEN $3::int & 1 <> 0 THEN $4 ELSE a.title END,"	\
+	" slug = CASE WHEN $3::int & 2 <> 0 THEN $5 ELSE a.slug END,"	\
+	" content_markdown = CASE WHEN $3::int & 4 <> 0 THEN $6"	\
+	"   ELSE a.content_markdown END,"				\
+	" content_html = CASE WHEN $3::int & 8 <> 0 THEN $7"		\
+	"   ELSE a.content_html END,"					\
+	" meta_description = CASE WHEN $3::int & 16 <> 0 THEN $8"	\
+	"   ELSE a.meta_description END,"				\
+	" primary_keyword = CASE WHEN $3::int & 32 <> 0 THEN $9"	\
+	"   ELSE a.primary_keyword END,"				\
+	" seo_score = CASE WHEN $3::int & 64 <> 0 THEN $10::float8"	\
+	"   ELSE a.seo_score END,"					\
+	" status = CASE WHEN $3::int & 128 <> 0 THEN $11 ELSE a.status END,"	\
+	" wp_post_id = CASE WHEN $3::int & 256 <> 0 THEN $12::int8"	\
+	"   ELSE a.wp_post_id END,"					\
+	" wp_url = CASE WHEN $3::int & 512 <> 0 THEN $13 ELSE a.wp_url END,"	\
+	" embedding = CASE WHEN $3::int & 1024 <> 0 THEN bp_embedding_in($14)"	\
+	"   ELSE a.embedding END"					\
+	" WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
+
+/*
+ * The If-Match precondition of a PATCH: $n the updated_at the client
+ * loaded, $e true when it has the microseconds of the ETag (compared
+ * exactly), false for the API's second-precision form (compared with the
+ * stored time truncated alike).
+ */
+#define IF_UNCHANGED(n, e)						\
+	" AND CASE WHEN $" e "::bool THEN a.updated_at = $" n "::timestamptz" \
+	" ELSE date_trunc('second', a.updated_at) = $" n "::timestamptz END"
 
 static const struct stmt stmts[ART__MAX] = {
 	{ "articles_list",	/* ART_LIST */
@@ -117,29 +163,8 @@ static const struct stmt stmts[ART__MAX] = {
 	  " SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
 	  " ON CONFLICT (user_id, slug) DO NOTHING"
 	  " RETURNING " ARTICLE_COLS("a"), 12, DB_ROWS },
-	/* $3 is the mask of the fields given: bit n is enum article_field n */
 	{ "articles_update",	/* ART_UPDATE */
-	  "UPDATE articles AS a SET"
-	  " title = CASE WHEN $3::int & 1 <> 0 THEN $4 ELSE a.title END,"
-	  " slug = CASE WHEN $3::int & 2 <> 0 THEN $5 ELSE a.slug END,"
-	  " content_markdown = CASE WHEN $3::int & 4 <> 0 THEN $6"
-	  "   ELSE a.content_markdown END,"
-	  " content_html = CASE WHEN $3::int & 8 <> 0 THEN $7"
-	  "   ELSE a.content_html END,"
-	  " meta_description = CASE WHEN $3::int & 16 <> 0 THEN $8"
-	  "   ELSE a.meta_description END,"
-	  " primary_keyword = CASE WHEN $3::int & 32 <> 0 THEN $9"
-	  "   ELSE a.primary_keyword END,"
-	  " seo_score = CASE WHEN $3::int & 64 <> 0 THEN $10::float8"
-	  "   ELSE a.seo_score END,"
-	  " status = CASE WHEN $3::int & 128 <> 0 THEN $11 ELSE a.status END,"
-	  " wp_post_id = CASE WHEN $3::int & 256 <> 0 THEN $12::int8"
-	  "   ELSE a.wp_post_id END,"
-	  " wp_url = CASE WHEN $3::int & 512 <> 0 THEN $13 ELSE a.wp_url END,"
-	  " embedding = CASE WHEN $3::int & 1024 <> 0 THEN bp_embedding_in($14)"
-	  "   ELSE a.embedding END"
-	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
-	  " RETURNING " ARTICLE_COLS("a"), 14, DB_ROWS },
+	  UPDATE_SQL " RETURNING " ARTICLE_COLS("a"), 14, DB_ROWS },
 	{ "articles_delete",	/* ART_DELETE */
 	  "DELETE FROM articles WHERE id = $2::uuid AND user_id = $1::uuid"
 	  " RETURNING id", 2, DB_ROWS },
@@ -160,6 +185,39 @@ static const struct stmt stmts[ART__MAX] = {
 	  "    ORDER BY distance, b.created_at DESC, b.id DESC"
 	  "    LIMIT $3::int8) n ON true"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 3, DB_ROWS },
+	{ "articles_update_if",	/* ART_UPDATE_IF */
+	  UPDATE_SQL IF_UNCHANGED("15", "16")
+	  " RETURNING " ARTICLE_COLS("a"), 16, DB_ROWS },
+	{ "articles_get_if",	/* ART_GET_IF */
+	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
+	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
+	  IF_UNCHANGED("3", "4"), 4, DB_ROWS },
+	/* the lists again, oldest first (the same indexes, scanned backward) */
+	{ "articles_list_oldest",	/* ART_LIST_OLDEST */
+	  LIST_HEAD LIST_TAIL_OLDEST, 2, DB_ROWS },
+	{ "articles_list_oldest_status",	/* ART_LIST_OLDEST_STATUS */
+	  LIST_HEAD " AND a.status = $3" LIST_TAIL_OLDEST, 3, DB_ROWS },
+	{ "articles_list_oldest_cursor",	/* ART_LIST_OLDEST_CURSOR */
+	  LIST_HEAD " AND (a.created_at, a.id) > ($3::timestamptz, $4::uuid)"
+	  LIST_TAIL_OLDEST, 4, DB_ROWS },
+	{ "articles_list_oldest_status_cursor",	/* ART_LIST_OLDEST_STATUS_CURSOR */
+	  LIST_HEAD " AND a.status = $3"
+	  " AND (a.created_at, a.id) > ($4::timestamptz, $5::uuid)"
+	  LIST_TAIL_OLDEST, 5, DB_ROWS },
+	/*
+	 * The lists with a title search: $3 the text the title contains
+	 * (ILIKE; its %, _ and backslash are taken literally), $4 the status
+	 * or NULL, $5 and $6 the cursor or NULLs.  One statement for each
+	 * order; articles_title_trgm_idx finds the titles (with pg_trgm).
+	 */
+	{ "articles_search",	/* ART_SEARCH */
+	  SEARCH_HEAD " AND ($5::timestamptz IS NULL"
+	  " OR (a.created_at, a.id) < ($5::timestamptz, $6::uuid))"
+	  LIST_TAIL, 6, DB_ROWS },
+	{ "articles_search_oldest",	/* ART_SEARCH_OLDEST */
+	  SEARCH_HEAD " AND ($5::timestamptz IS NULL"
+	  " OR (a.created_at, a.id) > ($5::timestamptz, $6::uuid))"
+	  LIST_TAIL_OLDEST, 6, DB_ROWS },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
@@ -291,4 +349,60 @@ repo_articles_related(const char *user, const char *id, int64_t limit,
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
 	e = db_execv(&stmts[ART_RELATED], &res, user, id, lim);
 	return each_row(e, res, each, arg);
+}
+
+enum db_status
+repo_articles_update_if(const char *user, const char *id,
+    const struct article_in *in, const char *loaded, bool exact,
+    repo_article_fn *one, void *arg)
+{
+	const char *p[16];
+	char mask[16];
+	PGresult *res;
+	enum db_status e;
+	int f;
+
+	if (in->mask == 0) {
+		e = db_execv(&stmts[ART_GET_IF], &res, user, id, loaded,
+		    exact ? "t" : "f");
+		return each_row(e, res, one, arg);
+	}
+	snprintf(mask, sizeof(mask), "%u", in->mask);
+	p[0] = user;
+	p[1] = id;
+	p[2] = mask;
+	for (f = 0; f < AF__MAX; f++)
+		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	p[14] = loaded;
+	p[15] = exact ? "t" : "f";
+	e = db_exec(&stmts[ART_UPDATE_IF], p, &res);
+	return each_row(e, res, one, arg);
+}
+
+enum db_status
+repo_articles_list_oldest(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg)
+{
+	PGresult *res;
+	enum db_status e;
+
+	e = repo_list(&stmts[ART_LIST_OLDEST], user, status, c, limit, &res);
+	return each_row(e, res, each, arg);
+}
+
+enum db_status
+repo_articles_search(const char *user, const char *q, const char *status,
+    const struct cursor *c, bool oldest, int64_t limit, repo_article_fn *each,
+    void *arg)
+{
+	char lim[24];
+	bool from = c != NULL && c->present;
+	PGresult *res;
+	enum db_status e;
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	e = db_execv(&stmts[oldest ? ART_SEARCH_OLDEST : ART_SEARCH], &res,
+	    user, lim, q, status, from ? c->ts : NULL, from ? c->id : NULL);
+	/* a list: no row is an empty page */
+	return each_row(e == DB_EMPTY ? DB_OK : e, res, each, arg);
 }

@@ -94,6 +94,9 @@ static const struct route routes[ROUTE__MAX] = {
 	/* ROUTE_ADMIN_USAGE */
 	{ "GET", "/api/v1/admin/usage", api_admin_usage,
 	  RF_AUTH | RF_ADMIN, NULL, "admin_usage" },
+	/* ROUTE_AUTH_CONFIG: what the sign-up page asks before the form */
+	{ "GET", "/api/v1/auth/config", api_auth_config,
+	  RF_NODB, NULL, "auth_config" },
 };
 
 #define NROUTES ROUTE__MAX

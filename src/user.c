@@ -115,6 +115,14 @@ user_write(struct jw *w, const struct user *u, bool open)
 	jw_kint(w, "max_articles_per_month", u->max_articles >= 0 ?
 	    u->max_articles : cfg.max_articles);
 	jw_end(w, '}');
+	/* whether each limit is the user's own or the server's default */
+	jw_key(w, "limits_source");
+	jw_obj(w);
+	jw_kstr(w, "max_monthly_cost", u->max_monthly_cost[0] ?
+	    "override" : "default");
+	jw_kstr(w, "max_articles_per_month", u->max_articles >= 0 ?
+	    "override" : "default");
+	jw_end(w, '}');
 	if (!open)
 		jw_end(w, '}');
 }

@@ -4,10 +4,12 @@
 # the status filter, limit and cursor checks, and the index the query uses.
 use strict;
 use warnings;
+use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
+binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
 use POSIX ();
 use Time::HiRes qw(sleep time);
 use BP::Harness;
@@ -144,6 +146,63 @@ for my $st (qw(draft scheduled published archived)) {
     my ($sids) = walk("status=$st", 7);
     is_deeply($sids, expected($st), "status=$st: exactly those, in order, across pages");
 }
+# ---------------------------------------------------------------- order
+
+($ids, $pages) = walk('order=oldest', 10);
+is_deeply($ids, [ reverse @{ expected() } ], 'order=oldest: every article once, oldest first, ties by id');
+($ids) = walk('order=oldest', 1);
+is_deeply($ids, [ reverse @{ expected() } ], 'order=oldest in pages of 1: through the ties one by one');
+($ids) = walk('order=newest', 13);
+is_deeply($ids, expected(), 'order=newest is the default order');
+for my $st (qw(draft published)) {
+    my ($sids) = walk("status=$st&order=oldest", 7);
+    is_deeply($sids, [ reverse @{ expected($st) } ], "status=$st&order=oldest: those, oldest first");
+}
+for my $bad ('sideways', 'OLDEST', '') {
+    $t->get_ok("/api/v1/articles?order=$bad", auth($u));
+    error_is($t, 400, 'validation_failed', 'order', "order=$bad: 400");
+}
+$t->get_ok('/api/v1/articles?order=oldest&order=newest', auth($u));
+error_is($t, 400, 'validation_failed', 'order', 'a repeated order: 400');
+
+# ---------------------------------------------------------------- search by title
+
+my $s = make_user($h);
+my %made;
+for my $title ('Keyword research basics', 'KEYWORD tools compared', 'Ten tips', '100% organic growth',
+               'Under_score titles', 'Back\\slash', 'Café keywords') {
+    $t->post_ok('/api/v1/articles', auth($s), json => { title => $title, status => $title =~ /^Ten/ ? 'published' : 'draft' })
+      ->status_is(201);
+    $made{$title} = $t->tx->res->json->{id};
+}
+$t->post_ok('/api/v1/articles', auth($u), json => { title => 'Keyword of another user' })->status_is(201);
+sub search {
+    my ($query) = @_;
+    $t->get_ok("/api/v1/articles?$query", auth($s))->status_is(200);
+    return [ sort map { $_->{title} } @{ $t->tx->res->json->{items} } ];
+}
+is_deeply(search('q=keyword'), [ 'Café keywords', 'KEYWORD tools compared', 'Keyword research basics' ],
+    'q: titles containing it, letter case ignored, only the caller\'s');
+is_deeply(search('q=%25'), ['100% organic growth'], '% is an ordinary character');
+is_deeply(search('q=_'), ['Under_score titles'], '_ is an ordinary character');
+is_deeply(search('q=%5C'), ['Back\\slash'], 'so is a backslash');
+is_deeply(search('q=caf%C3%A9'), ['Café keywords'], 'UTF-8');
+is_deeply(search('q=ten&status=published'), ['Ten tips'], 'with a status');
+is_deeply(search('q=ten&status=draft'), [], 'with a status that has none');
+is_deeply(search('q=nothing%20like%20it'), [], 'no match: an empty page');
+is(scalar @{ search('q=') }, 7, 'an empty q filters nothing');
+my ($walked) = ((sub { my @ids; my $c; while (1) {
+    $t->get_ok('/api/v1/articles?q=e&limit=2' . ($c ? "&cursor=$c" : ''), auth($s))->status_is(200);
+    push @ids, map { $_->{id} } @{ $t->tx->res->json->{items} };
+    $c = $t->tx->res->json->{next_cursor} or last } return \@ids })->());
+my @want = map { $_->[0] } $h->psql(q{SELECT id FROM articles WHERE user_id = $1 AND title ILIKE '%e%' ORDER BY created_at DESC, id DESC}, $s->{id});
+is_deeply($walked, \@want, 'q across pages of 2, newest first');
+$t->get_ok('/api/v1/articles?q=e&order=oldest&limit=100', auth($s))->status_is(200);
+is_deeply([ map { $_->{id} } @{ $t->tx->res->json->{items} } ], [ reverse @want ], 'and oldest first');
+$t->get_ok('/api/v1/articles?q=' . ('x' x 201), auth($s));
+error_is($t, 400, 'validation_failed', 'q', 'q over 200 characters: 400');
+$t->get_ok('/api/v1/articles?q=' . ('é' x 200), auth($s))->status_is(200, '200 characters (not bytes) are fine');
+
 $t->get_ok('/api/v1/articles?status=bogus', auth($u));
 error_is($t, 400, 'validation_failed', 'status');
 $t->json_is('/error/message', 'status must be one of: draft, scheduled, published, archived',

@@ -184,6 +184,8 @@ my $USAGE = '/api/v1/admin/usage';
     # limits
     $t->patch_ok($P, $A, json => { max_monthly_cost => '12.5', max_articles_per_month => 5 })->status_is(200);
     is_deeply($t->tx->res->json->{limits}, { max_monthly_cost => '12.5000', max_articles_per_month => 5 }, 'overrides set');
+    is_deeply($t->tx->res->json->{limits_source}, { max_monthly_cost => 'override', max_articles_per_month => 'override' },
+        'limits_source says so');
     my $row = user_row($h, $user->{user}{id});
     is_deeply([ @$row{qw(max_monthly_cost max_articles_per_month)} ], [ '12.5000', 5 ], 'stored');
     $h->new_t->get_ok('/api/v1/me', bearer($user->{token}))
@@ -196,7 +198,8 @@ my $USAGE = '/api/v1/admin/usage';
     $t->patch_ok($P, $A, json => { max_monthly_cost => '999999.9999', max_articles_per_month => 2147483647 })->status_is(200)
       ->json_is('/limits', { max_monthly_cost => '999999.9999', max_articles_per_month => 2147483647 }, 'the largest values');
     $t->patch_ok($P, $A, json => { max_monthly_cost => undef })->status_is(200)
-      ->json_is('/limits', { max_monthly_cost => '50.0000', max_articles_per_month => 2147483647 }, 'null cost: back to the default');
+      ->json_is('/limits', { max_monthly_cost => '50.0000', max_articles_per_month => 2147483647 }, 'null cost: back to the default')
+      ->json_is('/limits_source', { max_monthly_cost => 'default', max_articles_per_month => 'override' }, 'limits_source: one each');
     $t->patch_ok($P, $A, json => { max_articles_per_month => undef })->status_is(200)
       ->json_is('/limits', { max_monthly_cost => '50.0000', max_articles_per_month => 100 }, 'null articles: back to the default');
     $row = user_row($h, $user->{user}{id});

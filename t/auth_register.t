@@ -37,7 +37,7 @@ sub reg {
     my $b = $tx_t->tx->res->json;
     is_deeply([ sort keys %$b ], [qw(api_key expires_at token user)], 'register: exactly user, token, expires_at, api_key');
     is_deeply([ sort keys %{ $b->{user} } ],
-        [qw(api_key_prefix created_at email id is_active limits role)], 'the user object has the fields of API.md');
+        [qw(api_key_prefix created_at email id is_active limits limits_source role)], 'the user object has the fields of API.md');
     is($b->{user}{email}, lc $email, 'email trimmed and lower-cased');
     like($b->{user}{id}, qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'id is a lower-case UUID');
     is($b->{user}{role}, 'user', 'role user');
@@ -47,6 +47,10 @@ sub reg {
     like($b->{api_key}, qr/^bp_[A-Za-z0-9_-]{43}$/, 'api_key: bp_ + 43 base64url');
     is($b->{user}{api_key_prefix}, substr($b->{api_key}, 0, 8), 'api_key_prefix: its first 8 characters');
     is_deeply($b->{user}{limits}, { max_monthly_cost => '50.0000', max_articles_per_month => 100 }, 'default limits');
+    $h->t->get_ok('/api/v1/auth/config')->status_is(200)->json_is('', { registration_open => Mojo::JSON->true },
+        'GET /auth/config: registration is open');
+    is_deeply($b->{user}{limits_source}, { max_monthly_cost => 'default', max_articles_per_month => 'default' },
+        'limits_source: both the defaults');
     like($tx_t->tx->res->body, qr/"max_monthly_cost":"50\.0000"/, 'money is a string with 4 decimals');
 
     my $row = user_row($h, $b->{user}{id});

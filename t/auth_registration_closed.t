@@ -29,6 +29,12 @@ is($h->psql('SELECT count(*) FROM users'), 0, 'no account was made');
 $t->post_ok('/api/v1/auth/register', { 'Content-Type' => 'text/plain' }, 'x');
 error_is($t, 415, 'unsupported_media_type', undef, 'not JSON: still 415');
 
+# the sign-up page asks first: no credential needed, and not rate-limited
+for (1 .. 3) {
+    $t->get_ok('/api/v1/auth/config')->status_is(200)->json_is({ registration_open => Mojo::JSON->false })
+      ->header_like('Cache-Control' => qr/no-store/);
+}
+
 my $email = unique_email('made-by-operator');
 my ($st, $out, $err) = run_bp_stdin($h, PASSWORD . "\n", 'create-user', '--email', $email);
 is($st, 0, 'create-user works with registration closed') or diag($err);

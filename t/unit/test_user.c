@@ -83,7 +83,9 @@ main(void)
 	    "\"email\":\"a\\\"b@example.com\",\"role\":\"user\","
 	    "\"is_active\":true,\"created_at\":\"2026-11-27T02:39:45Z\","
 	    "\"api_key_prefix\":null,\"limits\":{\"max_monthly_cost\":"
-	    "\"50.0000\",\"max_articles_per_month\":100}}",
+	    "\"50.0000\",\"max_articles_per_month\":100},"
+	    "\"limits_source\":{\"max_monthly_cost\":\"default\","
+	    "\"max_articles_per_month\":\"default\"}}",
 	    "user object with the default limits");
 	buf_reset(&b, 0);
 	u.admin = true;
@@ -95,7 +97,9 @@ main(void)
 	ok(strstr(b.data, "\"role\":\"admin\"") != NULL &&
 	    strstr(b.data, "\"api_key_prefix\":\"bp_Ab12C\"") != NULL &&
 	    strstr(b.data, "{\"max_monthly_cost\":\"0.0000\","
-	    "\"max_articles_per_month\":0}") != NULL,
+	    "\"max_articles_per_month\":0}") != NULL &&
+	    strstr(b.data, "\"limits_source\":{\"max_monthly_cost\":"
+	    "\"override\",\"max_articles_per_month\":\"override\"}") != NULL,
 	    "overrides of zero are limits, not the default");
 	buf_free(&b);
 	return tap_done();

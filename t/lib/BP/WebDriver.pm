@@ -47,7 +47,8 @@ our $VERSION = '1';
 use constant ELEM => 'element-6066-11e4-a52e-4f735466cecf';
 
 # Keys (WebDriver code points).
-use constant { KEY_TAB => "\x{E004}", KEY_ENTER => "\x{E007}", KEY_ESCAPE => "\x{E00C}", KEY_DOWN => "\x{E015}" };
+use constant { KEY_TAB => "\x{E004}", KEY_ENTER => "\x{E007}", KEY_ESCAPE => "\x{E00C}", KEY_DOWN => "\x{E015}",
+               KEY_END => "\x{E010}", KEY_SPACE => "\x{E00D}" };
 
 my %LIVE;
 
@@ -304,6 +305,15 @@ sub keys_to_active {
     return $self;
 }
 
+# press($text): keys as a person presses them, to whatever has the focus
+# (the page itself included): each character (or KEY_*) down and up.
+sub press {
+    my ($self, $text) = @_;
+    my @a = map { ({ type => 'keyDown', value => $_ }, { type => 'keyUp', value => $_ }) } split //, $text;
+    $self->cmd('POST', '/actions', { actions => [ { type => 'key', id => 'keyboard', actions => \@a } ] });
+    return $self;
+}
+
 sub text      { my ($self, $el) = @_; return $self->cmd('GET', '/element/' . $self->_eid($el) . '/text') }
 sub attr      { my ($self, $el, $n) = @_; return $self->cmd('GET', '/element/' . $self->_eid($el) . "/attribute/$n") }
 sub prop      { my ($self, $el, $n) = @_; return $self->cmd('GET', '/element/' . $self->_eid($el) . "/property/$n") }
@@ -330,6 +340,12 @@ sub js {
     my ($self, $script, @args) = @_;
     @args = map { ref $_ eq 'BP::WebDriver::El' ? { ELEM, $_->{id} } : $_ } @args;
     return $self->cmd('POST', '/execute/sync', { script => $script, args => \@args });
+}
+
+# js_async('var done = arguments[arguments.length - 1]; ... done(x)'): x.
+sub js_async {
+    my ($self, $script, @args) = @_;
+    return $self->cmd('POST', '/execute/async', { script => $script, args => \@args });
 }
 
 # ---------------------------------------------------------------- waiting

@@ -15,12 +15,31 @@ export class ApiError extends Error {
 
 const BASE = '/api/v1';
 
+// JSON.parse reviver: an integer beyond what a number holds exactly (a
+// WordPress post id is any 64-bit integer) is kept as its text, where the
+// browser gives the reviver the source (others keep the rounded number).
+function exactIntegers(key, value, context) {
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)
+      && context && typeof context.source === 'string' && /^-?\d+$/.test(context.source)) {
+    return context.source;
+  }
+  return value;
+}
+
 // api(method, path, body?, query?) -> the decoded JSON answer (null for a
 // 204). Any other answer throws an ApiError carrying the API's error code,
 // message and field. Every write sends Content-Type: application/json, which
 // the API requires of cookie-authenticated writes (a cross-site form cannot
 // send it).
 export async function api(method, path, body, query) {
+  return (await request(method, path, { body, query })).data;
+}
+
+// request(method, path, {body?, json?, query?, headers?}) -> {data, headers}:
+// api() with the answer's headers (the ETag of an article) and extra request
+// headers (If-Match). json: a body already serialised (for integers beyond
+// what a JavaScript number holds exactly).
+export async function request(method, path, { body, json, query, headers } = {}) {
   let url = BASE + path;
   if (query) {
     const qs = new URLSearchParams();
@@ -34,11 +53,12 @@ export async function api(method, path, body, query) {
     method,
     credentials: 'same-origin',
     cache: 'no-store',
-    headers: { Accept: 'application/json' },
+    headers: { Accept: 'application/json', ...(headers || {}) },
   };
-  if (body !== undefined || method !== 'GET') {
+  if (body !== undefined || json !== undefined || method !== 'GET') {
     init.headers['Content-Type'] = 'application/json';
-    if (body !== undefined) init.body = JSON.stringify(body);
+    if (json !== undefined) init.body = json;
+    else if (body !== undefined) init.body = JSON.stringify(body);
   }
   let res;
   try {
@@ -46,10 +66,10 @@ export async function api(method, path, body, query) {
   } catch (e) {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
-  if (res.status === 204) return null;
+  if (res.status === 204) return { data: null, headers: res.headers };
   let data = null;
   try {
-    data = await res.json();
+    data = JSON.parse(await res.text(), exactIntegers);
   } catch (e) {
     data = null;
   }
@@ -63,7 +83,7 @@ export async function api(method, path, body, query) {
     }
     throw new ApiError(res.status, err.code || `http_${res.status}`, message, err.field, err.details);
   }
-  return data;
+  return { data, headers: res.headers };
 }
 
 export const get = (path, query) => api('GET', path, undefined, query);

@@ -69,7 +69,7 @@ function renderHeader(user, page) {
       h('a', { class: 'brand', href: '/articles' }, 'blogposter'),
       h('nav', { 'aria-label': 'Main' },
         h('ul', null, links.map(([href, label, key]) => h('li', null,
-          h('a', { href, 'aria-current': key === page || (key === 'articles' && page === 'article') ? 'page' : null }, label))))),
+          h('a', { href, 'aria-current': key === page || `${key}` === `${page}s` ? 'page' : null }, label))))),
       h('div', { class: 'who' },
         h('span', { class: 'email', id: 'who-email', text: user.email }),
         signOut)));
@@ -100,11 +100,14 @@ export async function boot(main) {
 }
 
 // "Load more" lists: fetch(cursor) -> {items, next_cursor}; each item is
-// drawn by row(item) into tbody. Returns {reload()}.
-export function pagedList({ fetch, row, tbody, more, empty, onEmpty }) {
+// drawn by row(item) into tbody; onMore(cursor) after "load more" fetched
+// the page of that cursor. Returns {reload(), restore(until)}: restore loads
+// the pages again up to and including the one of cursor until (a page
+// revisited with its cursor in the URL keeps its place).
+export function pagedList({ fetch, row, tbody, more, empty, onEmpty, onMore }) {
   let cursor = null;
   let generation = 0;
-  async function load(reset) {
+  async function load(reset, quiet = false) {
     const gen = reset ? ++generation : generation;
     const page = await fetch(reset ? null : cursor);
     if (gen !== generation) return; // a newer reload won
@@ -120,7 +123,7 @@ export function pagedList({ fetch, row, tbody, more, empty, onEmpty }) {
       empty.hidden = !none;
       if (none && onEmpty) onEmpty(empty);
     }
-    if (!reset && rows.length && more.hidden) {
+    if (!reset && !quiet && rows.length && more.hidden) {
       // the button that had focus is gone: keep the keyboard in the list
       const target = rows[0].querySelector('a, button');
       if (target) target.focus();
@@ -128,12 +131,22 @@ export function pagedList({ fetch, row, tbody, more, empty, onEmpty }) {
   }
   more.addEventListener('click', () => act(async () => {
     more.disabled = true;
+    const used = cursor;
     try {
       await load(false);
     } finally {
       more.disabled = false;
     }
+    if (onMore) onMore(used);
   }));
-  return { reload: () => load(true) };
+  async function restore(until) {
+    await load(true);
+    for (let n = 0; until && cursor && n < 50; n++) {
+      const used = cursor;
+      await load(false, true);
+      if (used === until) break;
+    }
+  }
+  return { reload: () => load(true), restore };
 }
 

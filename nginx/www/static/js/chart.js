@@ -43,8 +43,9 @@ function fmtTick(v) {
 
 // barChart({title, description, bars: [{key, label, sublabel, value, text}]})
 // value is a number (for the height); text the exact value shown; integer:
-// the values are counts; width: the width it will be shown at (pixels).
-export function barChart({ title, description, bars, integer = false, width = 640 }) {
+// the values are counts; width: the width it will be shown at (pixels);
+// describedBy: the id of the table that holds the same figures as text.
+export function barChart({ title, description, bars, integer = false, width = 640, describedBy = null }) {
   const id = `chart-${++seq}`;
   // Drawn at about the width it is shown at, so that its text stays readable
   // on a phone (the SVG scales, its font size with it).
@@ -62,7 +63,7 @@ export function barChart({ title, description, bars, integer = false, width = 64
 
   const svg = s('svg', {
     viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
-    'aria-labelledby': `${id}-title ${id}-desc`, preserveAspectRatio: 'xMidYMid meet',
+    'aria-labelledby': `${id}-title ${id}-desc`, 'aria-describedby': describedBy, preserveAspectRatio: 'xMidYMid meet',
   },
   s('title', { id: `${id}-title` }, title),
   s('desc', { id: `${id}-desc` }, description || ''));

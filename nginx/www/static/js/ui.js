@@ -44,12 +44,19 @@ const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
 });
 
-// A <time> element showing an RFC 3339 timestamp in the reader's time zone.
+// "2026-11-27T02:39:45Z" -> "2026-11-27 02:39:45 UTC" (the hover text).
+export function utcText(iso) {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(String(iso));
+  return m ? `${m[1]} ${m[2]} UTC` : String(iso);
+}
+
+// A <time> element showing an RFC 3339 timestamp in the reader's locale and
+// time zone; the exact UTC time on hover.
 export function time(iso, withTime = false) {
   if (!iso) return h('span', { class: 'muted', text: '—' });
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return h('span', { text: iso });
-  return h('time', { datetime: iso, title: iso }, (withTime ? dateTimeFmt : dateFmt).format(d));
+  return h('time', { datetime: iso, title: utcText(iso) }, (withTime ? dateTimeFmt : dateFmt).format(d));
 }
 
 export function duration(ms) {
@@ -77,9 +84,32 @@ export function moneyText(units) {
   return `${neg ? '-' : ''}${a / 10000n}.${String(a % 10000n).padStart(4, '0')}`;
 }
 
-// "1.2345" -> "1.2345" (as the API gives it), shown with a thin currency-free format.
+// "1.2345" -> "1.2345": the exact value, as the API gives it (tables of
+// figures, tooltips, form fields).
 export function money(s) {
   return s === null || s === undefined ? '—' : String(s);
+}
+
+// Amounts are US dollars (what the pipeline's providers bill in).
+const currencyFmt = new Intl.NumberFormat(undefined, {
+  style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2,
+});
+
+// "1.3345" -> "$1.33" for a person to read: rounded half up to the cent
+// in exact arithmetic, then written in the reader's locale.
+export function currency(s) {
+  if (s === null || s === undefined) return '—';
+  const units = moneyUnits(s);
+  if (units === null) return String(s);
+  const neg = units < 0n;
+  const cents = ((neg ? -units : units) + 50n) / 100n;
+  return currencyFmt.format((neg ? -1 : 1) * (Number(cents / 100n) + Number(cents % 100n) / 100));
+}
+
+// The same as an element, the exact value on hover: <span title="1.3345">$1.33</span>.
+export function moneySpan(s, attrs = {}) {
+  if (s === null || s === undefined) return h('span', { class: 'muted', text: '—' });
+  return h('span', { class: 'money', title: String(s), dataset: { exact: String(s) }, ...attrs }, currency(s));
 }
 
 // A ratio 0..1 (for bars), from two exact values.

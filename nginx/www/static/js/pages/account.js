@@ -1,5 +1,5 @@
 import { ApiError, del, post, put, setSignedInHint } from '../api.js';
-import { busy, clear, clearErrors, fieldError, h, keyBox, say, showError, time } from '../ui.js';
+import { busy, clear, clearErrors, fieldError, h, keyBox, moneySpan, say, showError, time } from '../ui.js';
 import { act, boot } from '../app.js';
 
 const $id = (id) => document.getElementById(id);
@@ -32,13 +32,23 @@ function confirmStep(button, box, yes, no, onYes) {
   }, (err) => say('key-status', err.message, 'error')));
 }
 
+// Whether a limit is the server's default or set for this account.
+function sourceText(user, limit) {
+  const src = user.limits_source && user.limits_source[limit];
+  if (src === 'override') return 'set for your account';
+  if (src === 'default') return 'the server default';
+  return 'source unknown';
+}
+
 boot(async ({ user }) => {
   $id('profile').append(
     h('dt', null, 'Email'), h('dd', { id: 'profile-email' }, user.email),
     h('dt', null, 'Role'), h('dd', null, user.role === 'admin' ? 'Administrator' : 'User'),
     h('dt', null, 'Member since'), h('dd', null, time(user.created_at)),
     h('dt', null, 'Monthly limits'),
-    h('dd', null, `cost ${user.limits.max_monthly_cost}, ${user.limits.max_articles_per_month} articles`));
+    h('dd', { id: 'profile-limits' }, 'cost ', moneySpan(user.limits.max_monthly_cost),
+      ` (${sourceText(user, 'max_monthly_cost')}), ${user.limits.max_articles_per_month} articles`,
+      ` (${sourceText(user, 'max_articles_per_month')})`));
   $id('pw-username').value = user.email;
   showPrefix(user.api_key_prefix);
 

@@ -1,5 +1,5 @@
 import { ApiError, get, patch } from '../api.js';
-import { busy, clear, clearErrors, formError, h, money, say, showError } from '../ui.js';
+import { busy, clear, clearErrors, currency, formError, h, moneySpan, say, showError } from '../ui.js';
 import { act, boot, pagedList } from '../app.js';
 
 let me = null;
@@ -40,25 +40,34 @@ function usageCell(u) {
   const us = u.usage;
   if (!us) return h('td', { 'data-label': 'This month' }, '—');
   return h('td', { 'data-label': 'This month', class: 'usage' }, h('div', null,
-    h('div', null, `Cost ${money(us.total_cost)} of ${money(us.limits.max_monthly_cost)}`),
+    h('div', { title: `${us.total_cost} of ${us.limits.max_monthly_cost}` },
+      `Cost ${currency(us.total_cost)} of ${currency(us.limits.max_monthly_cost)}`),
     h('div', null, `${us.articles_generated} of ${us.limits.max_articles_per_month} articles`,
       us.articles_in_progress ? ` (${us.articles_in_progress} running)` : '')));
+}
+
+// "Default" or "Override": whether the user's limit is the server's default.
+function sourceLabel(u, limit) {
+  const src = u.limits_source && u.limits_source[limit];
+  return src === 'override' ? 'Override' : src === 'default' ? 'Default' : '';
 }
 
 function limitsCell(u, row) {
   const n = ++seq;
   const cost = h('input', {
     id: `cost-${n}`, name: 'max_monthly_cost', type: 'text', inputmode: 'decimal', size: 9,
-    value: u.limits.max_monthly_cost, autocomplete: 'off',
+    value: u.limits.max_monthly_cost, autocomplete: 'off', 'aria-describedby': `cost-${n}-src`,
   });
   const arts = h('input', {
     id: `arts-${n}`, name: 'max_articles_per_month', type: 'number', min: 0, step: 1,
-    value: u.limits.max_articles_per_month, autocomplete: 'off',
+    value: u.limits.max_articles_per_month, autocomplete: 'off', 'aria-describedby': `arts-${n}-src`,
   });
+  const costSrc = h('span', { id: `cost-${n}-src`, class: 'help limit-source' }, sourceLabel(u, 'max_monthly_cost'));
+  const artsSrc = h('span', { id: `arts-${n}-src`, class: 'help limit-source' }, sourceLabel(u, 'max_articles_per_month'));
   const status = h('span', { class: 'saved', role: 'status' });
   const form = h('form', { class: 'limits', 'aria-label': `Limits of ${u.email}`, novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: `cost-${n}` }, 'Cost'), cost),
-    h('div', { class: 'field' }, h('label', { for: `arts-${n}` }, 'Articles'), arts),
+    h('div', { class: 'field' }, h('label', { for: `cost-${n}` }, 'Cost'), cost, costSrc),
+    h('div', { class: 'field' }, h('label', { for: `arts-${n}` }, 'Articles'), arts, artsSrc),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'small' }, 'Save'),
       h('button', { type: 'button', class: 'small defaults' }, 'Defaults')),
@@ -70,6 +79,9 @@ function limitsCell(u, row) {
     return busy(form, () => act(async () => {
       const updated = await patch(`/admin/users/${u.id}`, body);
       u.limits = updated.limits;
+      u.limits_source = updated.limits_source;
+      costSrc.textContent = sourceLabel(u, 'max_monthly_cost');
+      artsSrc.textContent = sourceLabel(u, 'max_articles_per_month');
       if (u.usage) {
         u.usage.limits = updated.limits;
         const cell = row.querySelector('td.usage');
@@ -117,13 +129,15 @@ async function showMonth(month) {
     tbody.append(h('tr', null,
       h('th', { scope: 'row', 'data-label': 'User' }, i.email),
       h('td', { class: 'num', 'data-label': 'Articles' }, String(i.articles_generated)),
-      h('td', { class: 'num', 'data-label': 'Cost' }, money(i.total_cost))));
+      h('td', { class: 'num', 'data-label': 'Cost' }, moneySpan(i.total_cost))));
   }
   if (!res.items.length) {
     tbody.append(h('tr', null, h('td', { colspan: 3, class: 'empty' }, 'Nobody used the pipeline that month.')));
   }
   document.getElementById('total-articles').textContent = String(res.totals.articles_generated);
-  document.getElementById('total-cost').textContent = money(res.totals.total_cost);
+  const total = document.getElementById('total-cost');
+  total.textContent = currency(res.totals.total_cost);
+  total.title = res.totals.total_cost;
 }
 
 boot(async ({ user, usage }) => {

@@ -23,34 +23,94 @@ function articleRow(a) {
     h('td', { 'data-label': 'Created' }, time(a.created_at)));
 }
 
+// A message left by the page before (an article deleted), shown once.
+function flash() {
+  let text = null;
+  try {
+    text = sessionStorage.getItem('bp.notice');
+    sessionStorage.removeItem('bp.notice');
+  } catch (e) {
+    text = null;
+  }
+  const el = document.getElementById('notice');
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+// The place in the list: its filter, order and the cursor of the last page
+// loaded are in the URL (replaced, not pushed); the scroll position is in
+// the history entry. Back and forward come back to the same rows.
+function setUrl(changes) {
+  const url = new URL(location.href);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v) url.searchParams.set(k, v);
+    else url.searchParams.delete(k);
+  }
+  history.replaceState(history.state, '', url);
+}
+
+function keepScroll() {
+  if ('scrollRestoration' in history) history.scrollRestoration = 'manual';
+  let timer = null;
+  const save = () => history.replaceState({ ...(history.state || {}), y: window.scrollY }, '');
+  window.addEventListener('scroll', () => {
+    clearTimeout(timer);
+    timer = setTimeout(save, 150);
+  }, { passive: true });
+  window.addEventListener('pagehide', save);
+}
+
 boot(async () => {
+  flash();
+  keepScroll();
   const select = document.getElementById('status');
+  const order = document.getElementById('order');
+  const q = document.getElementById('q');
   const params = new URLSearchParams(location.search);
   if (STATUS_LABELS[params.get('status')]) select.value = params.get('status');
+  if (params.get('order') === 'oldest') order.value = 'oldest';
+  q.value = params.get('q') || '';
+  let searched = q.value.trim();
+  const caption = () => {
+    document.getElementById('articles-caption').textContent = `Your articles, ${order.value} first`;
+  };
+  caption();
 
   const list = pagedList({
-    fetch: (cursor) => get('/articles', { status: select.value, limit: PAGE, cursor }),
+    fetch: (cursor) => get('/articles', {
+      status: select.value, q: searched, order: order.value === 'oldest' ? 'oldest' : null, limit: PAGE, cursor,
+    }),
     row: articleRow,
     tbody: document.querySelector('#articles tbody'),
     more: document.getElementById('more'),
     empty: document.getElementById('empty'),
     onEmpty: (el) => {
-      el.textContent = select.value
-        ? `No ${STATUS_LABELS[select.value].toLowerCase()} articles.`
-        : 'No articles yet. They appear here when the pipeline saves them through the API.';
+      const which = select.value ? `${STATUS_LABELS[select.value].toLowerCase()} articles` : 'articles';
+      if (searched) el.textContent = `No ${which} whose title contains “${searched}”.`;
+      else if (select.value) el.textContent = `No ${which}.`;
+      else el.textContent = 'No articles yet. They appear here when the pipeline saves them through the API.';
     },
+    onMore: (cursor) => setUrl({ cursor }),
   });
 
-  select.addEventListener('change', () => act(async () => {
-    const url = new URL(location.href);
-    if (select.value) url.searchParams.set('status', select.value);
-    else url.searchParams.delete('status');
-    history.replaceState(null, '', url);
+  const changed = () => act(async () => {
+    searched = q.value.trim();
+    setUrl({
+      status: select.value, q: searched, order: order.value === 'oldest' ? 'oldest' : null, cursor: null,
+    });
+    caption();
     document.body.dataset.state = 'loading';
     await list.reload();
     document.body.dataset.state = 'ready';
-  }));
-  document.getElementById('filter').addEventListener('submit', (ev) => ev.preventDefault());
+  });
+  select.addEventListener('change', changed);
+  order.addEventListener('change', changed);
+  document.getElementById('filter').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    changed();
+  });
 
-  await list.reload();
+  await list.restore(params.get('cursor'));
+  const y = history.state && history.state.y;
+  if (y) window.scrollTo(0, y);
 });

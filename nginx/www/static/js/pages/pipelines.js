@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { badge, duration, h, money, STATUS_LABELS, time } from '../ui.js';
+import { badge, currency, duration, h, STATUS_LABELS, time } from '../ui.js';
 import { act, boot, pagedList } from '../app.js';
 
 function runDuration(p) {
@@ -11,15 +11,16 @@ function runDuration(p) {
 
 function costCell(p) {
   if (p.status === 'running') {
-    return h('span', { title: 'estimated cost, reserved while the run is in progress' },
-      money(p.estimated_cost), h('span', { class: 'muted' }, ' (estimate)'));
+    return h('span', { title: `${p.estimated_cost}: estimated cost, reserved while the run is in progress` },
+      currency(p.estimated_cost), h('span', { class: 'muted' }, ' (estimate)'));
   }
-  return h('span', { title: `estimated ${money(p.estimated_cost)}` }, money(p.total_cost));
+  return h('span', { title: `${p.total_cost} (estimated ${p.estimated_cost})` }, currency(p.total_cost));
 }
 
 function pipelineRow(p) {
   return h('tr', { dataset: { id: p.id } },
-    h('td', { 'data-label': 'Started' }, time(p.started_at, true)),
+    h('td', { 'data-label': 'Started', class: 'started' },
+      h('a', { href: `/pipeline?id=${encodeURIComponent(p.id)}` }, time(p.started_at, true))),
     h('td', { 'data-label': 'Status' }, badge(p.status)),
     h('td', { 'data-label': 'Cost', class: 'num cost' }, costCell(p)),
     h('td', { 'data-label': 'Duration', class: 'num' }, runDuration(p)),

@@ -1,4 +1,4 @@
-import { ApiError, post, setSignedInHint } from '../api.js';
+import { ApiError, get, post, setSignedInHint } from '../api.js';
 import { busy, clearErrors, fieldError, keyBox, showError } from '../ui.js';
 import { setState } from '../app.js';
 
@@ -42,5 +42,22 @@ form.addEventListener('submit', (ev) => {
   });
 });
 
-form.email.focus();
-setState('ready');
+// Whether registration is open is known before the form is filled. If the
+// question fails, the form stays: registering answers it anyway.
+async function start() {
+  let open = true;
+  try {
+    open = (await get('/auth/config')).registration_open !== false;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+  }
+  if (open) {
+    form.hidden = false;
+    form.email.focus();
+  } else {
+    closed();
+  }
+  setState('ready');
+}
+
+start();

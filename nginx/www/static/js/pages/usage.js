@@ -1,5 +1,5 @@
 import { get } from '../api.js';
-import { h, money, moneyText, moneyUnits, ratio } from '../ui.js';
+import { currency, h, money, moneyText, moneyUnits, ratio } from '../ui.js';
 import { boot } from '../app.js';
 import { barChart } from '../chart.js';
 
@@ -51,12 +51,19 @@ function showMonth(u) {
   const left = moneyUnits(u.remaining.cost);
   const costRatio = ratio(used, max);
   setBar(document.getElementById('cost-bar'), u.total_cost, u.limits.max_monthly_cost, costRatio);
-  document.getElementById('cost-text').textContent =
-    `${money(u.total_cost)} of ${money(u.limits.max_monthly_cost)} (${Math.floor(costRatio * 100)} %)`;
+  const costText = document.getElementById('cost-text');
+  costText.textContent = `${currency(u.total_cost)} of ${currency(u.limits.max_monthly_cost)} (${Math.floor(costRatio * 100)} %)`;
+  costText.title = `${money(u.total_cost)} of ${money(u.limits.max_monthly_cost)}`;
   const reserved = max - used - left; // what runs in progress hold
-  const notes = [`${money(u.remaining.cost)} left.`];
-  if (u.articles_in_progress > 0 && reserved > 0n) notes.push(`Runs in progress reserve ${moneyText(reserved)}.`);
-  document.getElementById('cost-note').textContent = notes.join(' ');
+  const notes = [`${currency(u.remaining.cost)} left.`];
+  const exact = [`${money(u.remaining.cost)} left.`];
+  if (u.articles_in_progress > 0 && reserved > 0n) {
+    notes.push(`Runs in progress reserve ${currency(moneyText(reserved))}.`);
+    exact.push(`Reserved ${moneyText(reserved)}.`);
+  }
+  const costNote = document.getElementById('cost-note');
+  costNote.textContent = notes.join(' ');
+  costNote.title = exact.join(' ');
 
   const aMax = u.limits.max_articles_per_month;
   const aRatio = aMax > 0 ? u.articles_generated / aMax : (u.articles_generated > 0 ? 1 : 0);
@@ -86,7 +93,7 @@ function showHistory(month, items) {
   };
   const costBars = rows.map((r, i) => ({
     key: r.month, ...label(r.month, i), value: Number(r.total_cost), text: money(r.total_cost),
-    short: Number(r.total_cost) >= 100 ? Number(r.total_cost).toFixed(0) : Number(r.total_cost).toFixed(2),
+    short: currency(r.total_cost).replace(/\.\d\d$/, (c) => (Number(r.total_cost) >= 100 ? '' : c)),
     current: r.month === month,
   }));
   const articleBars = rows.map((r, i) => ({
@@ -98,10 +105,12 @@ function showHistory(month, items) {
   costFig.append(barChart({
     width: costFig.clientWidth,
     title: 'Cost per month', description: `Cost of the pipeline runs, ${rows[0].month} to ${month}`, bars: costBars,
+    describedBy: 'history',
   }));
   articlesFig.append(barChart({
     width: articlesFig.clientWidth,
     title: 'Articles per month', description: `Articles generated, ${rows[0].month} to ${month}`, bars: articleBars,
+    describedBy: 'history',
     integer: true,
   }));
   const tbody = document.querySelector('#history tbody');
