@@ -33,6 +33,7 @@ struct setting {
 
 /* Alphabetical, as the docs list them. */
 enum setting_id {
+	S_COST_REPORTING,
 	S_DATABASE_URL,
 	S_EMBEDDING_DIM,
 	S_ENABLE_USER_REGISTRATION,
@@ -49,6 +50,7 @@ enum setting_id {
 };
 
 static const struct setting settings[S__MAX] = {
+	{ "COST_REPORTING", C_STR, "owner", 0, 0 },			/* S_COST_REPORTING */
 	{ "DATABASE_URL", C_STR, "dbname=blogposter", 0, 0 },		/* S_DATABASE_URL */
 	{ "EMBEDDING_DIM", C_INT, "1536", 1, 16000 },			/* S_EMBEDDING_DIM */
 	{ "ENABLE_USER_REGISTRATION", C_BOOL, "true", 0, 0 },		/* S_ENABLE_USER_REGISTRATION */
@@ -264,6 +266,15 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 	}
 
 	switch (id) {
+	case S_COST_REPORTING:
+		/* who may end a run and report its cost (API.md, Pipelines) */
+		if (strcmp(v, "owner") != 0 && strcmp(v, "admin") != 0) {
+			snprintf(err, errsz, "%s: must be owner or admin",
+			    s->name);
+			return false;
+		}
+		cfg.cost_reporting_admin = strcmp(v, "admin") == 0;
+		break;
 	case S_DATABASE_URL: cfg.database_url = xstrdup(v); break;
 	case S_EMBEDDING_DIM: cfg.embedding_dim = n; break;
 	case S_ENABLE_USER_REGISTRATION: cfg.enable_registration = b; break;
@@ -360,6 +371,8 @@ config_free(void)
 void
 config_dump(void)
 {
+	printf("COST_REPORTING=%s\n", cfg.cost_reporting_admin ? "admin" :
+	    "owner");
 	printf("DATABASE_URL=%s\n", cfg.database_url);
 	printf("EMBEDDING_DIM=%lld\n", (long long)cfg.embedding_dim);
 	printf("ENABLE_USER_REGISTRATION=%s\n",

@@ -22,6 +22,7 @@ struct bp_config {
 	int64_t	 workers;		/* WORKERS */
 	char	*listen;		/* LISTEN, NULL: fd 0 or the default */
 	char	*migrations_dir;	/* MIGRATIONS_DIR */
+	bool	 cost_reporting_admin;	/* COST_REPORTING=admin */
 };
 
 extern struct bp_config cfg;

@@ -204,6 +204,11 @@ enum db_status repo_pipelines_end(const char *user, const char *id,
     const char *status, const char *total_cost, bool set_article,
     const char *article_id, const char *error_message, bool *ended,
     char was[PIPELINE_STATUS_MAX], repo_pipeline_fn *one, void *arg);
+/*
+ * The user whose run id is, into owner (COST_REPORTING=admin: an admin
+ * ends any user's run).  DB_EMPTY: no such pipeline.
+ */
+enum db_status repo_pipelines_owner(const char *id, char owner[37]);
 
 /* repo_usage.c */
 extern const struct stmt_table repo_usage_table;
