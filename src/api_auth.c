@@ -189,6 +189,17 @@ api_auth_logout(struct req *r)
 			http_db_failed(r, e);
 		return;
 	}
+	/* the token (or cookie) that signs out stops working, alone */
+	if (r->user.jti[0] != '\0' &&
+	    (e = repo_users_revoke_token(r->user.id, r->user.jti,
+	    r->user.exp)) != DB_OK) {
+		if (e == DB_FOREIGN)
+			http_fail(r, ERR_UNAUTHORIZED, NULL,
+			    "the credentials are no longer valid");
+		else
+			http_db_failed(r, e);
+		return;
+	}
 	auth_clear_cookie(r);
 	http_no_content(r);
 }

@@ -29,6 +29,8 @@ struct auth_user {
 	int	 method;		/* AUTH_BEARER, AUTH_API_KEY, AUTH_COOKIE */
 	bool	 pending;		/* checked with the first query: auth_settle */
 	const char *cred;		/* the token or key (request memory) */
+	char	 jti[33];		/* a token's jti claim ("" when none) */
+	int64_t	 exp;			/* a token's exp claim */
 };
 
 /*

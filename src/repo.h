@@ -28,14 +28,22 @@ enum db_status repo_meta_schema_version(long *version);
 /* repo_users.c */
 extern const struct stmt_table repo_users_table;
 /* The authenticated-user checks: one indexed query each, active users only. */
-enum db_status repo_users_auth_token(const char *id, int64_t ver, bool *admin);
+enum db_status repo_users_auth_token(const char *id, int64_t ver,
+    const char *jti, bool *admin);
 enum db_status repo_users_auth_key(const char *key, char id[37], bool *admin);
 /*
  * The same checks as guards of a read (db_guard): run with the request's
  * first statement, in one round trip.  guard_key: a key whose user is
  * known from an earlier request.
  */
-void repo_users_guard_token(const char *id, int64_t ver);
+void repo_users_guard_token(const char *id, int64_t ver, const char *jti);
+/*
+ * Sign-out: token jti of user id stays refused until exp (Unix time).
+ * Expired entries are deleted in the same statement, up to 100 at a time.
+ * DB_FOREIGN: the user is gone.
+ */
+enum db_status repo_users_revoke_token(const char *id, const char *jti,
+    int64_t exp);
 void repo_users_guard_key(const char *key, const char *id);
 
 /*

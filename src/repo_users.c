@@ -104,13 +104,16 @@ enum users_stmt {
 	USERS_PATCH,
 	USERS_USAGE_MONTH,
 	USERS_PROMOTE,
+	USERS_REVOKE_TOKEN,
 	USERS__MAX
 };
 
 static const struct stmt stmts[USERS__MAX] = {
+	/* $3: the token's jti, "" when it has none (no revoked token has) */
 	{ "users_auth_token",	/* USERS_AUTH_TOKEN */
 	  "SELECT role = 'admin' FROM users"
-	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2, DB_ROWS },
+	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active"
+	  " AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $3)", 3, DB_ROWS },
 	/*
 	 * A key is given as its SHA-256 ($1, bytea: digest_sha256_bytea).  Hashed
 	 * by the server (sha256(convert_to(...))), the guard of a known key
@@ -168,6 +171,9 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " WHERE id = $1::uuid AND role = 'admin' AND is_active", 1, DB_ROWS },
 	{ "users_patch",	/* USERS_PATCH */
 	  "UPDATE users AS u SET is_active = coalesce($2::boolean, u.is_active),"
+	  /* a deactivation revokes every token: reactivating revives none */
+	  " token_version = u.token_version"
+	  " + CASE WHEN u.is_active AND NOT $2::boolean THEN 1 ELSE 0 END,"
 	  " role = coalesce($3, u.role),"
 	  " max_monthly_cost = CASE WHEN $4::boolean THEN $5::numeric"
 	  " ELSE u.max_monthly_cost END,"
@@ -189,12 +195,24 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " token_version = u.token_version"
 	  " + CASE WHEN $2 IS NULL THEN 0 ELSE 1 END"
 	  " WHERE u.email = lower($1) RETURNING " USER_COLS ", " SECRET_COLS, 2, DB_ROWS },
+	/*
+	 * Sign-out of one token: its jti is refused until the token expires;
+	 * each sign-out also deletes up to 100 entries that have expired, so
+	 * the table holds about the tokens signed out within JWT_TTL.
+	 */
+	{ "users_revoke_token",	/* USERS_REVOKE_TOKEN */
+	  "WITH purge AS (DELETE FROM revoked_tokens WHERE jti IN"
+	  " (SELECT jti FROM revoked_tokens WHERE expires_at < now() LIMIT 100))"
+	  " INSERT INTO revoked_tokens (jti, user_id, expires_at)"
+	  " VALUES ($2, $1::uuid, to_timestamp($3::bigint))"
+	  " ON CONFLICT (jti) DO NOTHING", 3, DB_CMD },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
 
 enum db_status
-repo_users_auth_token(const char *id, int64_t ver, bool *admin)
+repo_users_auth_token(const char *id, int64_t ver, const char *jti,
+    bool *admin)
 {
 	char v[24];
 	PGresult *r;
@@ -203,7 +221,7 @@ repo_users_auth_token(const char *id, int64_t ver, bool *admin)
 	if (ver > INT32_MAX)
 		return DB_EMPTY;
 	snprintf(v, sizeof(v), "%lld", (long long)ver);
-	if ((e = db_execv(&stmts[USERS_AUTH_TOKEN], &r, id, v)) != DB_OK) {
+	if ((e = db_execv(&stmts[USERS_AUTH_TOKEN], &r, id, v, jti)) != DB_OK) {
 		PQclear(r);
 		return e;
 	}
@@ -232,10 +250,10 @@ repo_users_auth_key(const char *key, char id[37], bool *admin)
 }
 
 void
-repo_users_guard_token(const char *id, int64_t ver)
+repo_users_guard_token(const char *id, int64_t ver, const char *jti)
 {
 	char v[24];
-	const char *p[2] = { id, v };
+	const char *p[3] = { id, v, jti };
 
 	/* past the column's range: no user has it, the guard finds no row */
 	snprintf(v, sizeof(v), "%lld", ver > INT32_MAX ? -1LL : (long long)ver);
@@ -250,6 +268,19 @@ repo_users_guard_key(const char *key, const char *id)
 
 	digest_sha256_bytea(key, kh);
 	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
+}
+
+enum db_status
+repo_users_revoke_token(const char *id, const char *jti, int64_t exp)
+{
+	char x[24];
+	const char *p[3] = { id, jti, x };
+	enum db_status e;
+
+	snprintf(x, sizeof(x), "%lld", (long long)exp);
+	/* signed out already (ON CONFLICT): nothing changed, still done */
+	e = db_run(&stmts[USERS_REVOKE_TOKEN], p);
+	return e == DB_EMPTY ? DB_OK : e;
 }
 
 /* Copy column c of row i into dst (size n); "" when NULL. */

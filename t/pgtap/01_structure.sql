@@ -148,7 +148,8 @@ SELECT set_eq(
              ('pipelines', 'pipelines_user_id_fkey', 'c', '{}'),
              ('pipelines', 'pipelines_article_id_fkey', 'n', '{article_id}'),
              ('api_usage', 'api_usage_user_id_fkey', 'c', '{}'),
-             ('idempotency_keys', 'idempotency_keys_user_id_fkey', 'c', '{}')$$,
+             ('idempotency_keys', 'idempotency_keys_user_id_fkey', 'c', '{}'),
+             ('revoked_tokens', 'revoked_tokens_user_id_fkey', 'c', '{}')$$,
     'foreign keys: users cascade everywhere, article deletion clears pipelines.article_id only');
 
 -- Indexes ----------------------------------------------------------------------
