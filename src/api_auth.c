@@ -142,10 +142,13 @@ api_auth_login(struct req *r)
 		http_db_failed(r, e);
 		return;
 	}
+	if (!auth_password_attempt(r, u->id))
+		return;
 	if (!cred_verify_password(pw, u->password_hash)) {
 		invalid_credentials(r);
 		return;
 	}
+	auth_password_right(r, u->id);
 	if (!u->is_active) {
 		http_fail(r, ERR_ACCOUNT_DISABLED, NULL,
 		    "this account has been deactivated");

@@ -246,3 +246,34 @@ auth_settle(struct req *r)
 		auth_clear_cookie(r);
 	(void)lookup_failed(r, e);
 }
+
+bool
+auth_password_attempt(struct req *r, const char *id)
+{
+	int64_t retry;
+	enum db_status e;
+
+	switch ((e = repo_users_password_attempt(id, &retry))) {
+	case DB_OK:
+		return true;
+	case DB_DENIED:
+		http_fail(r, ERR_TOO_MANY_REQUESTS, NULL, "too many wrong "
+		    "passwords for this account; retry in %lld seconds",
+		    (long long)retry);
+		http_header(r, "Retry-After", "%lld", (long long)retry);
+		return false;
+	default:
+		return lookup_failed(r, e);
+	}
+}
+
+void
+auth_password_right(struct req *r, const char *id)
+{
+	enum db_status e;
+
+	/* a failure costs a count that expires with its window: log, go on */
+	if ((e = repo_users_password_ok(id)) != DB_OK)
+		log_warnx("%s: could not reset the password failures of %s",
+		    r->path, id);
+}

@@ -151,6 +151,8 @@ static const struct {
 	/* ERR_UNSUPPORTED_MEDIA_TYPE */
 	{ 415, "unsupported_media_type",
 	  "send the body as Content-Type: application/json" },
+	/* ERR_TOO_MANY_REQUESTS */
+	{ 429, "too_many_requests", "too many requests; retry later" },
 	/* ERR_INTERNAL */
 	{ 500, "internal", "internal error" },
 	/* ERR_UNAVAILABLE */

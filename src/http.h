@@ -83,6 +83,7 @@ enum api_err {
 	ERR_INVALID_TRANSITION,		/* 409 invalid_transition */
 	ERR_PAYLOAD_TOO_LARGE,		/* 413 payload_too_large */
 	ERR_UNSUPPORTED_MEDIA_TYPE,	/* 415 unsupported_media_type */
+	ERR_TOO_MANY_REQUESTS,		/* 429 too_many_requests */
 	ERR_INTERNAL,			/* 500 internal */
 	ERR_UNAVAILABLE,		/* 503 service_unavailable */
 	ERR__MAX

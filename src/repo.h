@@ -38,6 +38,17 @@ enum db_status repo_users_auth_key(const char *key, char id[37], bool *admin);
  */
 void repo_users_guard_token(const char *id, int64_t ver, const char *jti);
 /*
+ * Before checking a password of user id (login, PUT /me/password, DELETE
+ * /me): count the check as a failure unless too many failed lately.
+ * DB_OK: go on, and call repo_users_password_ok when it was right;
+ * DB_DENIED: too many, *retry_after seconds until the next is allowed;
+ * DB_EMPTY: no such user.
+ */
+enum db_status repo_users_password_attempt(const char *id,
+    int64_t *retry_after);
+/* The password was right: the count of failures starts again. */
+enum db_status repo_users_password_ok(const char *id);
+/*
  * Sign-out: token jti of user id stays refused until exp (Unix time).
  * Expired entries are deleted in the same statement, up to 100 at a time.
  * DB_FOREIGN: the user is gone.

@@ -81,6 +81,17 @@ enum month_col {
 	MC_USER, MC_EMAIL, MC_ARTICLES, MC_COST, MC_TOTAL_ARTICLES, MC_TOTAL_COST,
 };
 
+/*
+ * Password checks of one account (login, PUT /me/password, DELETE /me):
+ * at most PW_MAX_FAILURES failed in a window of PW_WINDOW that starts
+ * with the first failure; then 429 until the window is over.
+ */
+#define PW_MAX_FAILURES	"5"
+#define PW_WINDOW	"15 minutes"
+#define PW_WINDOW_OVER \
+	"(u.failed_password_at IS NULL" \
+	" OR u.failed_password_at <= now() - interval '" PW_WINDOW "')"
+
 /* Serialises the changes that could leave no active admin. */
 #define ADMIN_LOCK_KEY "726268"
 
@@ -105,6 +116,9 @@ enum users_stmt {
 	USERS_USAGE_MONTH,
 	USERS_PROMOTE,
 	USERS_REVOKE_TOKEN,
+	USERS_PW_ATTEMPT,
+	USERS_PW_RETRY,
+	USERS_PW_RESET,
 	USERS__MAX
 };
 
@@ -206,6 +220,29 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " INSERT INTO revoked_tokens (jti, user_id, expires_at)"
 	  " VALUES ($2, $1::uuid, to_timestamp($3::bigint))"
 	  " ON CONFLICT (jti) DO NOTHING", 3, DB_CMD },
+	/*
+	 * A password check of user $1, counted before it is made (so that
+	 * concurrent checks cannot pass the limit): the first of a window
+	 * starts it; no row when PW_MAX_FAILURES were counted in the window.
+	 */
+	{ "users_pw_attempt",	/* USERS_PW_ATTEMPT */
+	  "UPDATE users AS u SET"
+	  " failed_password_count = CASE WHEN " PW_WINDOW_OVER " THEN 1"
+	  " ELSE u.failed_password_count + 1 END,"
+	  " failed_password_at = CASE WHEN " PW_WINDOW_OVER " THEN now()"
+	  " ELSE u.failed_password_at END"
+	  " WHERE u.id = $1::uuid AND (" PW_WINDOW_OVER
+	  " OR u.failed_password_count < " PW_MAX_FAILURES ")"
+	  " RETURNING 1", 1, DB_ROWS },
+	/* seconds until the window of user $1 is over (at least 1) */
+	{ "users_pw_retry",	/* USERS_PW_RETRY */
+	  "SELECT greatest(1, ceil(extract(epoch FROM u.failed_password_at"
+	  " + interval '" PW_WINDOW "' - now())))::bigint"
+	  " FROM users u WHERE u.id = $1::uuid", 1, DB_ROWS },
+	/* a right password: the count starts again */
+	{ "users_pw_reset",	/* USERS_PW_RESET */
+	  "UPDATE users SET failed_password_count = 0, failed_password_at = NULL"
+	  " WHERE id = $1::uuid AND failed_password_count > 0", 1, DB_CMD },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
@@ -280,6 +317,34 @@ repo_users_revoke_token(const char *id, const char *jti, int64_t exp)
 	snprintf(x, sizeof(x), "%lld", (long long)exp);
 	/* signed out already (ON CONFLICT): nothing changed, still done */
 	e = db_run(&stmts[USERS_REVOKE_TOKEN], p);
+	return e == DB_EMPTY ? DB_OK : e;
+}
+
+enum db_status
+repo_users_password_attempt(const char *id, int64_t *retry_after)
+{
+	const char *p[] = { id };
+	PGresult *r;
+	enum db_status e;
+
+	*retry_after = 0;
+	if ((e = db_run(&stmts[USERS_PW_ATTEMPT], p)) != DB_EMPTY)
+		return e;
+	if ((e = db_exec(&stmts[USERS_PW_RETRY], p, &r)) == DB_OK) {
+		if (!parse_int64(PQgetvalue(r, 0, 0), 1, INT64_MAX, retry_after))
+			*retry_after = 1;
+		e = DB_DENIED;
+	}
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+repo_users_password_ok(const char *id)
+{
+	const char *p[] = { id };
+	enum db_status e = db_run(&stmts[USERS_PW_RESET], p);
+
 	return e == DB_EMPTY ? DB_OK : e;
 }
 

@@ -37,6 +37,10 @@ package BP::Harness;
 #                        the default when migrate => 0: serve refuses to
 #                        start while a migration is pending)
 #   max_body => BYTES    MAX_BODY_BYTES for blogposter and nginx's limit
+#   nginx    => {...}    nginx template values instead of the harness's
+#                        (e.g. { AUTH_RATE => '1r/m', AUTH_BURST => 1 });
+#                        by default the rate limits are high enough that
+#                        the suite is never throttled
 #
 # Environment read: BLOGPOSTER_BIN (the binary, default <repo>/src/blogposter),
 # BP_TEST_TMP (cache dir), BP_KEEP_TMP, BP_WRAPPER (a command put in front of
@@ -622,6 +626,7 @@ sub _write_nginx_conf {
         AUTH_BURST       => 1000,
         KEEP_CONN        => ($ENV{BP_FASTCGI_KEEP_CONN} // 'off'),
         WORKER_PROCESSES => 1,
+        %{ $self->{opt}{nginx} // {} },
     );
 }
 
