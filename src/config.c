@@ -42,6 +42,7 @@ enum setting_id {
 	S_MAX_ARTICLES,
 	S_MAX_BODY_BYTES,
 	S_MAX_MONTHLY_COST,
+	S_MAX_STORED_ARTICLES,
 	S_MIGRATIONS_DIR,
 	S_PIPELINE_TIMEOUT,
 	S_SECRET_KEY,
@@ -59,6 +60,7 @@ static const struct setting settings[S__MAX] = {
 	{ "MAX_ARTICLES_PER_USER_PER_MONTH", C_INT, "100", 0, 1000000000 },	/* S_MAX_ARTICLES */
 	{ "MAX_BODY_BYTES", C_INT, "1048576", 1024, 64 * 1024 * 1024 },	/* S_MAX_BODY_BYTES */
 	{ "MAX_MONTHLY_COST_PER_USER", C_MONEY, "50.00", 0, 0 },	/* S_MAX_MONTHLY_COST */
+	{ "MAX_STORED_ARTICLES_PER_USER", C_INT, "100000", 0, 1000000000 },	/* S_MAX_STORED_ARTICLES */
 	{ "MIGRATIONS_DIR", C_STR, NULL, 0, 0 },			/* S_MIGRATIONS_DIR */
 	{ "PIPELINE_TIMEOUT_MINUTES", C_INT, "120", 1, 525600 },	/* S_PIPELINE_TIMEOUT */
 	{ "SECRET_KEY", C_SECRET, NULL, 0, 0 },				/* S_SECRET_KEY */
@@ -283,6 +285,7 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 	case S_MAX_ARTICLES: cfg.max_articles = n; break;
 	case S_MAX_BODY_BYTES: cfg.max_body_bytes = n; break;
 	case S_MAX_MONTHLY_COST: break;	/* written by money_parse */
+	case S_MAX_STORED_ARTICLES: cfg.max_stored_articles = n; break;
 	case S_MIGRATIONS_DIR: cfg.migrations_dir = xstrdup(v); break;
 	case S_PIPELINE_TIMEOUT: cfg.pipeline_timeout_min = n; break;
 	case S_SECRET_KEY:
@@ -383,6 +386,8 @@ config_dump(void)
 	    (long long)cfg.max_articles);
 	printf("MAX_BODY_BYTES=%lld\n", (long long)cfg.max_body_bytes);
 	printf("MAX_MONTHLY_COST_PER_USER=%s\n", cfg.max_monthly_cost);
+	printf("MAX_STORED_ARTICLES_PER_USER=%lld\n",
+	    (long long)cfg.max_stored_articles);
 	printf("MIGRATIONS_DIR=%s\n", cfg.migrations_dir);
 	printf("PIPELINE_TIMEOUT_MINUTES=%lld\n",
 	    (long long)cfg.pipeline_timeout_min);

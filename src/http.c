@@ -146,6 +146,9 @@ static const struct {
 	{ 409, "slug_taken", "you already have an article with this slug" },
 	/* ERR_INVALID_TRANSITION */
 	{ 409, "invalid_transition", "this run has already ended" },
+	/* ERR_ARTICLE_LIMIT */
+	{ 409, "article_limit_reached",
+	  "you have as many articles as this server stores for one account" },
 	/* ERR_PAYLOAD_TOO_LARGE */
 	{ 413, "payload_too_large", "request body is too large" },
 	/* ERR_UNSUPPORTED_MEDIA_TYPE */

@@ -81,6 +81,7 @@ enum api_err {
 	ERR_EMAIL_TAKEN,		/* 409 email_taken */
 	ERR_SLUG_TAKEN,			/* 409 slug_taken */
 	ERR_INVALID_TRANSITION,		/* 409 invalid_transition */
+	ERR_ARTICLE_LIMIT,		/* 409 article_limit_reached */
 	ERR_PAYLOAD_TOO_LARGE,		/* 413 payload_too_large */
 	ERR_UNSUPPORTED_MEDIA_TYPE,	/* 415 unsupported_media_type */
 	ERR_TOO_MANY_REQUESTS,		/* 429 too_many_requests */

@@ -55,6 +55,8 @@ enum db_status repo_users_password_ok(const char *id);
  */
 enum db_status repo_users_revoke_token(const char *id, const char *jti,
     int64_t exp);
+/* Delete up to batch revoked tokens that have expired (housekeeping). */
+enum db_status repo_users_purge_revoked(int64_t batch);
 void repo_users_guard_key(const char *key, const char *id);
 
 /*
@@ -161,6 +163,12 @@ enum db_status repo_articles_get(const char *user, const char *id,
  */
 enum db_status repo_articles_create(const char *user, const char *slug_base,
     const struct article_in *in, repo_article_fn *one, void *arg);
+/*
+ * How many articles user has, counted up to upto at most (the stored
+ * limit: a count past it is not needed).
+ */
+enum db_status repo_articles_count(const char *user, int64_t upto,
+    int64_t *n);
 /* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
 enum db_status repo_articles_update(const char *user, const char *id,
     const struct article_in *in, repo_article_fn *one, void *arg);
@@ -264,6 +272,11 @@ enum idem_claim {
 enum db_status repo_idem_claim(const char *user, const char *key,
     const char *request, enum idem_claim *out, int *status, struct buf *body,
     struct buf *hdrs);
+/*
+ * Delete up to batch keys older than 24 hours, in a statement of its own
+ * (dispatch_housekeeping).
+ */
+enum db_status repo_idem_purge(int64_t batch);
 enum db_status repo_idem_store(const char *user, const char *key, int status,
     const char *body, const char *headers);
 

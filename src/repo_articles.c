@@ -16,6 +16,7 @@
 #include "cursor.h"
 #include "repo.h"
 #include "repo_list.h"
+#include "util.h"
 
 enum articles_stmt {
 	ART_LIST,
@@ -28,6 +29,7 @@ enum articles_stmt {
 	ART_UPDATE,
 	ART_DELETE,
 	ART_RELATED,
+	ART_COUNT,
 	ART__MAX
 };
 
@@ -159,6 +161,10 @@ static const struct stmt stmts[ART__MAX] = {
 	  "    ORDER BY distance, b.created_at DESC, b.id DESC"
 	  "    LIMIT $3::int8) n ON true"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 3, DB_ROWS },
+	/* how many articles user $1 has, counting no further than $2 */
+	{ "articles_count",	/* ART_COUNT */
+	  "SELECT count(*) FROM (SELECT 1 FROM articles"
+	  " WHERE user_id = $1::uuid LIMIT $2::int8) a", 2, DB_ROWS },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
@@ -290,4 +296,21 @@ repo_articles_related(const char *user, const char *id, int64_t limit,
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
 	e = db_execv(&stmts[ART_RELATED], &res, user, id, lim);
 	return each_row(e, res, each, arg);
+}
+
+enum db_status
+repo_articles_count(const char *user, int64_t upto, int64_t *n)
+{
+	char lim[24];
+	PGresult *res;
+	enum db_status e;
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)upto);
+	if ((e = db_rows(db_execv(&stmts[ART_COUNT], &res, user, lim), &res)) !=
+	    DB_OK)
+		return e;
+	if (!parse_int64(PQgetvalue(res, 0, 0), 0, INT64_MAX, n))
+		e = DB_ERROR;
+	PQclear(res);
+	return e;
 }

@@ -119,6 +119,7 @@ enum users_stmt {
 	USERS_PW_ATTEMPT,
 	USERS_PW_RETRY,
 	USERS_PW_RESET,
+	USERS_PURGE_REVOKED,
 	USERS__MAX
 };
 
@@ -243,6 +244,11 @@ static const struct stmt stmts[USERS__MAX] = {
 	{ "users_pw_reset",	/* USERS_PW_RESET */
 	  "UPDATE users SET failed_password_count = 0, failed_password_at = NULL"
 	  " WHERE id = $1::uuid AND failed_password_count > 0", 1, DB_CMD },
+	/* up to $1 revoked tokens that have expired anyway */
+	{ "users_purge_revoked",	/* USERS_PURGE_REVOKED */
+	  "DELETE FROM revoked_tokens WHERE jti = ANY (ARRAY("
+	  " SELECT jti FROM revoked_tokens WHERE expires_at < now()"
+	  " ORDER BY expires_at LIMIT $1::int8 FOR UPDATE SKIP LOCKED))", 1, DB_CMD },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
@@ -345,6 +351,18 @@ repo_users_password_ok(const char *id)
 	const char *p[] = { id };
 	enum db_status e = db_run(&stmts[USERS_PW_RESET], p);
 
+	return e == DB_EMPTY ? DB_OK : e;
+}
+
+enum db_status
+repo_users_purge_revoked(int64_t batch)
+{
+	char b[24];
+	const char *p[] = { b };
+	enum db_status e;
+
+	snprintf(b, sizeof(b), "%lld", (long long)batch);
+	e = db_run(&stmts[USERS_PURGE_REVOKED], p);
 	return e == DB_EMPTY ? DB_OK : e;
 }
 

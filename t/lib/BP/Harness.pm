@@ -624,6 +624,8 @@ sub _write_nginx_conf {
         MAX_BODY_BYTES   => $self->{opt}{max_body} // $self->{opt}{env}{MAX_BODY_BYTES},
         AUTH_RATE        => '1000r/s',
         AUTH_BURST       => 1000,
+        WRITE_RATE       => '1000r/s',
+        WRITE_BURST      => 1000,
         KEEP_CONN        => ($ENV{BP_FASTCGI_KEEP_CONN} // 'off'),
         WORKER_PROCESSES => 1,
         %{ $self->{opt}{nginx} // {} },
