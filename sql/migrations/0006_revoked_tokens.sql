@@ -1,4 +1,4 @@
--- 0005_revoked_tokens.sql: tokens signed out one by one.
+-- 0006_revoked_tokens.sql: tokens signed out one by one.
 --
 -- Applied once by `blogposter migrate`, inside a transaction the migrator
 -- opens and commits (so no BEGIN/COMMIT here).

@@ -1,4 +1,4 @@
--- 0006_password_failures.sql: a brake on guessing an account's password.
+-- 0007_password_failures.sql: a brake on guessing an account's password.
 --
 -- Applied once by `blogposter migrate`, inside a transaction the migrator
 -- opens and commits (so no BEGIN/COMMIT here).
