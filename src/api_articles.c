@@ -13,6 +13,7 @@
 #include "api.h"
 #include "api_list.h"
 #include "buf.h"
+#include "config.h"
 #include "cursor.h"
 #include "http.h"
 #include "idempotency.h"
@@ -251,6 +252,45 @@ struct create_args {
  * answered; DB_ROLLBACK: answered (replayed, or refused); otherwise
  * nothing is answered.
  */
+/*
+ * MAX_STORED_ARTICLES_PER_USER: false when the user has that many (answered
+ * 409 article_limit_reached, *e DB_ROLLBACK) or on a failure (*e).  The
+ * user's row lock, the one pipeline starts take, makes the count and the
+ * insert after it one step: concurrent creates never pass the limit.
+ */
+static bool
+below_stored_limit(struct req *r, enum db_status *e)
+{
+	int64_t n;
+	struct jw *w;
+
+	if ((*e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY) {
+		http_fail(r, ERR_UNAUTHORIZED, NULL, "the credentials are no "
+		    "longer valid");
+		*e = DB_ROLLBACK;
+		return false;
+	}
+	if (*e != DB_OK)
+		return false;
+	if ((*e = repo_articles_count(r->user.id, cfg.max_stored_articles,
+	    &n)) != DB_OK)
+		return false;
+	if (n < cfg.max_stored_articles)
+		return true;
+	w = http_fail_open(r, ERR_ARTICLE_LIMIT, NULL, "you have "
+	    "reached the number of articles this server stores for one "
+	    "account: delete some to create more");
+	jw_key(w, "details");
+	jw_obj(w);
+	jw_kstr(w, "limit", "stored_articles");
+	jw_kint(w, "used", n);
+	jw_kint(w, "max", cfg.max_stored_articles);
+	jw_end(w, '}');
+	http_fail_close(r);
+	*e = DB_ROLLBACK;
+	return false;
+}
+
 static enum db_status
 create_tx(struct req *r, const void *arg)
 {
@@ -270,6 +310,8 @@ create_tx(struct req *r, const void *arg)
 	case IDEM_ERR:
 		return e;
 	}
+	if (!below_stored_limit(r, &e))
+		return e;
 	for (tries = 0; tries < SLUG_TRIES; tries++) {
 		e = repo_articles_create(r->user.id, base, in, answer_article,
 		    &an);

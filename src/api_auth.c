@@ -142,10 +142,13 @@ api_auth_login(struct req *r)
 		http_db_failed(r, e);
 		return;
 	}
+	if (!auth_password_attempt(r, u->id))
+		return;
 	if (!cred_verify_password(pw, u->password_hash)) {
 		invalid_credentials(r);
 		return;
 	}
+	auth_password_right(r, u->id);
 	if (!u->is_active) {
 		http_fail(r, ERR_ACCOUNT_DISABLED, NULL,
 		    "this account has been deactivated");
@@ -183,6 +186,17 @@ api_auth_logout(struct req *r)
 	if (all != NULL && strcmp(all, "true") == 0 &&
 	    (e = repo_users_bump_version(r->user.id)) != DB_OK) {
 		if (e == DB_EMPTY)
+			http_fail(r, ERR_UNAUTHORIZED, NULL,
+			    "the credentials are no longer valid");
+		else
+			http_db_failed(r, e);
+		return;
+	}
+	/* the token (or cookie) that signs out stops working, alone */
+	if (r->user.jti[0] != '\0' &&
+	    (e = repo_users_revoke_token(r->user.id, r->user.jti,
+	    r->user.exp)) != DB_OK) {
+		if (e == DB_FOREIGN)
 			http_fail(r, ERR_UNAUTHORIZED, NULL,
 			    "the credentials are no longer valid");
 		else

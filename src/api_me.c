@@ -69,10 +69,13 @@ check_password(struct req *r, const char *pw, struct user *u)
 		db_failed(r, e);
 		return false;
 	}
+	if (!auth_password_attempt(r, u->id))
+		return false;
 	if (!cred_verify_password(pw, u->password_hash)) {
 		http_fail(r, ERR_INVALID_CREDENTIALS, NULL, "wrong password");
 		return false;
 	}
+	auth_password_right(r, u->id);
 	return true;
 }
 

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "api_list.h"
 #include "buf.h"
+#include "config.h"
 #include "cursor.h"
 #include "http.h"
 #include "idempotency.h"
@@ -257,12 +258,29 @@ end_tx(struct req *r, const void *arg)
 	enum db_status e;
 	bool ended;
 	const struct fval *art = &v[EF_ARTICLE_ID];
+	char owner[37];
 
-	if ((e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY)
-		return account_gone(r);
+	/*
+	 * COST_REPORTING=admin: an admin ends any user's run, and the end
+	 * counts in the usage of the run's owner.
+	 */
+	memcpy(owner, r->user.id, sizeof(owner));
+	if (cfg.cost_reporting_admin &&
+	    (e = repo_pipelines_owner(id, owner)) != DB_OK) {
+		if (e != DB_EMPTY)
+			return e;
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
+		return DB_ROLLBACK;
+	}
+	if ((e = repo_pipelines_lock_user(owner)) == DB_EMPTY) {
+		if (!cfg.cost_reporting_admin)
+			return account_gone(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
+		return DB_ROLLBACK;
+	}
 	if (e != DB_OK)
 		return e;
-	e = repo_pipelines_end(r->user.id, id, v[EF_STATUS].s,
+	e = repo_pipelines_end(owner, id, v[EF_STATUS].s,
 	    v[EF_TOTAL_COST].present ? v[EF_TOTAL_COST].s : NULL,
 	    art->present, art->present && !art->is_null ? art->s : NULL,
 	    v[EF_ERROR_MESSAGE].present ? v[EF_ERROR_MESSAGE].s : NULL,
@@ -286,7 +304,7 @@ end_tx(struct req *r, const void *arg)
 		http_fail(r, ERR_INVALID_TRANSITION, NULL, "%s", msg);
 		return DB_ROLLBACK;
 	}
-	if ((e = repo_usage_current(r->user.id, &u)) != DB_OK)
+	if ((e = repo_usage_current(owner, &u)) != DB_OK)
 		return e;
 	remaining_headers(r, u.remaining_cost, u.remaining_articles);
 	return DB_OK;
@@ -299,6 +317,12 @@ api_pipelines_end(struct req *r)
 	const struct fval *v = r->in;
 	struct end_args a = { id, v };
 
+	if (cfg.cost_reporting_admin && !r->user.admin) {
+		http_fail(r, ERR_FORBIDDEN, NULL, "this server takes the cost of a "
+		    "run from its operator (COST_REPORTING=admin): only an "
+		    "administrator's credential can end a pipeline run");
+		return;
+	}
 	if (!end_body_ok(r, v))
 		return;
 	http_tx(r, end_tx, &a);

@@ -107,22 +107,30 @@ lookup_failed(struct req *r, enum db_status e)
 }
 
 /*
- * A token's claims: from the worker's memory when this very token was
- * verified before (and has not expired), else verified now and kept.
+ * A token's claims into u (id, jti, exp) and *ver: from the worker's
+ * memory when this very token was verified before (and has not expired),
+ * else verified now and kept.  Whether it was revoked since is asked of
+ * the database either way (token_user).
  */
 static bool
-token_claims(const char *token, char sub[37], int64_t *ver)
+token_claims(const char *token, struct auth_user *u, int64_t *ver)
 {
 	struct auth_cached c;
 
 	if (auth_cache_get(CACHE_TOKEN, token, &c)) {
-		memcpy(sub, c.id, sizeof(c.id));
+		memcpy(u->id, c.id, sizeof(c.id));
+		memcpy(u->jti, c.jti, sizeof(c.jti));
+		u->exp = c.exp;
 		*ver = c.ver;
 		return true;
 	}
-	if (!cred_check_token(token, sub, ver, &c.exp))
+	memset(&c, 0, sizeof(c));
+	if (!cred_check_token(token, u->id, ver, &c.exp))
 		return false;
-	memcpy(c.id, sub, sizeof(c.id));
+	cred_token_jti(token, c.jti);
+	memcpy(c.id, u->id, sizeof(c.id));
+	memcpy(u->jti, c.jti, sizeof(c.jti));
+	u->exp = c.exp;
 	c.ver = *ver;
 	auth_cache_put(CACHE_TOKEN, token, &c);
 	return true;
@@ -149,11 +157,12 @@ token_user(struct req *r, int64_t ver)
 	enum db_status e;
 
 	if (deferrable(r)) {
-		repo_users_guard_token(u->id, ver);
+		repo_users_guard_token(u->id, ver, u->jti);
 		u->pending = true;
 		return true;
 	}
-	if ((e = repo_users_auth_token(u->id, ver, &u->admin)) != DB_OK) {
+	if ((e = repo_users_auth_token(u->id, ver, u->jti, &u->admin)) !=
+	    DB_OK) {
 		if (e == DB_EMPTY && u->method == AUTH_COOKIE)
 			auth_clear_cookie(r);
 		return lookup_failed(r, e);
@@ -198,7 +207,7 @@ auth_request(struct req *r)
 		if ((authz = auth_bearer_token(authz)) == NULL)
 			return unauthorized(r, "use Authorization: Bearer <token>");
 		u->cred = authz;
-		if (!token_claims(authz, u->id, &ver))
+		if (!token_claims(authz, u, &ver))
 			return unauthorized(r, "invalid or expired token");
 		if (!token_user(r, ver))
 			return false;
@@ -222,7 +231,7 @@ auth_request(struct req *r)
 			return false;
 		}
 		/* a dead session cookie is also removed from the browser */
-		if (!token_claims(cookie, u->id, &ver)) {
+		if (!token_claims(cookie, u, &ver)) {
 			auth_clear_cookie(r);
 			return unauthorized(r, "invalid or expired session");
 		}
@@ -257,4 +266,35 @@ auth_settle(struct req *r)
 	if (e == DB_EMPTY && u->method == AUTH_COOKIE)
 		auth_clear_cookie(r);
 	(void)lookup_failed(r, e);
+}
+
+bool
+auth_password_attempt(struct req *r, const char *id)
+{
+	int64_t retry;
+	enum db_status e;
+
+	switch ((e = repo_users_password_attempt(id, &retry))) {
+	case DB_OK:
+		return true;
+	case DB_DENIED:
+		http_fail(r, ERR_TOO_MANY_REQUESTS, NULL, "too many wrong "
+		    "passwords for this account; retry in %lld seconds",
+		    (long long)retry);
+		http_header(r, "Retry-After", "%lld", (long long)retry);
+		return false;
+	default:
+		return lookup_failed(r, e);
+	}
+}
+
+void
+auth_password_right(struct req *r, const char *id)
+{
+	enum db_status e;
+
+	/* a failure costs a count that expires with its window: log, go on */
+	if ((e = repo_users_password_ok(id)) != DB_OK)
+		log_warnx("%s: could not reset the password failures of %s",
+		    r->path, id);
 }

@@ -46,6 +46,17 @@ const char *auth_cookie_value(const char *header, size_t *lenp);
  */
 const char *auth_bearer_token(const char *header);
 
+/*
+ * Before a password of user id is checked (login, PUT /me/password,
+ * DELETE /me): true to go on (the check is counted as a failure until
+ * auth_password_right); false when the request has been answered: 429
+ * too_many_requests with Retry-After after too many recent failures, or
+ * 401, 503, 500.
+ */
+bool auth_password_attempt(struct req *r, const char *id);
+/* The password was right: forget the account's recent failures. */
+void auth_password_right(struct req *r, const char *id);
+
 /* The Set-Cookie header for a token, and the one that clears it. */
 void auth_set_cookie(struct req *r, const char *token);
 void auth_clear_cookie(struct req *r);

@@ -24,6 +24,7 @@ struct auth_cached {
 	char	 id[37];	/* the user */
 	int64_t	 ver;		/* a token's ver claim */
 	int64_t	 exp;		/* a token's exp claim; 0 for a key */
+	char	 jti[33];	/* a token's jti claim ("" when none) */
 };
 
 /* Credentials longer than this are not kept (ours are about 200 bytes). */

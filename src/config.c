@@ -38,6 +38,7 @@ struct setting {
 
 /* Alphabetical, as the docs list them. */
 enum setting_id {
+	S_COST_REPORTING,
 	S_DATABASE_URL,
 	S_DB_POOL_MODE,
 	S_EMBEDDING_DIM,
@@ -48,6 +49,7 @@ enum setting_id {
 	S_MAX_ARTICLES,
 	S_MAX_BODY_BYTES,
 	S_MAX_MONTHLY_COST,
+	S_MAX_STORED_ARTICLES,
 	S_MIGRATIONS_DIR,
 	S_PIPELINE_TIMEOUT,
 	S_SECRET_KEY,
@@ -56,6 +58,7 @@ enum setting_id {
 };
 
 static const struct setting settings[S__MAX] = {
+	{ "COST_REPORTING", C_STR, "owner", 0, 0 },			/* S_COST_REPORTING */
 	{ "DATABASE_URL", C_STR, "dbname=blogposter", 0, 0 },		/* S_DATABASE_URL */
 	{ "DB_POOL_MODE", C_STR, "session", 0, 0 },			/* S_DB_POOL_MODE */
 	{ "EMBEDDING_DIM", C_INT, "1536", 1, 16000 },			/* S_EMBEDDING_DIM */
@@ -66,6 +69,7 @@ static const struct setting settings[S__MAX] = {
 	{ "MAX_ARTICLES_PER_USER_PER_MONTH", C_INT, "100", 0, 1000000000 },	/* S_MAX_ARTICLES */
 	{ "MAX_BODY_BYTES", C_INT, "1048576", 1024, 64 * 1024 * 1024 },	/* S_MAX_BODY_BYTES */
 	{ "MAX_MONTHLY_COST_PER_USER", C_MONEY, "50.00", 0, 0 },	/* S_MAX_MONTHLY_COST */
+	{ "MAX_STORED_ARTICLES_PER_USER", C_INT, "100000", 0, 1000000000 },	/* S_MAX_STORED_ARTICLES */
 	{ "MIGRATIONS_DIR", C_STR, NULL, 0, 0 },			/* S_MIGRATIONS_DIR */
 	{ "PIPELINE_TIMEOUT_MINUTES", C_INT, "120", 1, 525600 },	/* S_PIPELINE_TIMEOUT */
 	{ "SECRET_KEY", C_SECRET, NULL, 0, 0 },				/* S_SECRET_KEY */
@@ -329,6 +333,15 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 	}
 
 	switch (id) {
+	case S_COST_REPORTING:
+		/* who may end a run and report its cost (API.md, Pipelines) */
+		if (strcmp(v, "owner") != 0 && strcmp(v, "admin") != 0) {
+			snprintf(err, errsz, "%s: must be owner or admin",
+			    s->name);
+			return false;
+		}
+		cfg.cost_reporting_admin = strcmp(v, "admin") == 0;
+		break;
 	case S_DATABASE_URL: cfg.database_url = xstrdup(v); break;
 	case S_DB_POOL_MODE:
 		if (strcmp(v, "session") == 0)
@@ -349,6 +362,7 @@ apply(enum setting_id id, const char *v, char *err, size_t errsz)
 	case S_MAX_ARTICLES: cfg.max_articles = n; break;
 	case S_MAX_BODY_BYTES: cfg.max_body_bytes = n; break;
 	case S_MAX_MONTHLY_COST: break;	/* written by money_parse */
+	case S_MAX_STORED_ARTICLES: cfg.max_stored_articles = n; break;
 	case S_MIGRATIONS_DIR: cfg.migrations_dir = xstrdup(v); break;
 	case S_PIPELINE_TIMEOUT: cfg.pipeline_timeout_min = n; break;
 	case S_SECRET_KEY:
@@ -563,6 +577,8 @@ config_masked_dburl(const char *url)
 void
 config_dump(void)
 {
+	printf("COST_REPORTING=%s\n", cfg.cost_reporting_admin ? "admin" :
+	    "owner");
 	char *db = config_masked_dburl(cfg.database_url);
 
 	printf("DATABASE_URL=%s\n", db);
@@ -580,6 +596,8 @@ config_dump(void)
 	    (long long)cfg.max_articles);
 	printf("MAX_BODY_BYTES=%lld\n", (long long)cfg.max_body_bytes);
 	printf("MAX_MONTHLY_COST_PER_USER=%s\n", cfg.max_monthly_cost);
+	printf("MAX_STORED_ARTICLES_PER_USER=%lld\n",
+	    (long long)cfg.max_stored_articles);
 	printf("MIGRATIONS_DIR=%s\n", cfg.migrations_dir);
 	printf("PIPELINE_TIMEOUT_MINUTES=%lld\n",
 	    (long long)cfg.pipeline_timeout_min);

@@ -41,6 +41,8 @@ struct bp_config {
 	int64_t	 workers;		/* WORKERS */
 	char	*listen;		/* LISTEN, NULL: fd 0 or the default */
 	char	*migrations_dir;	/* MIGRATIONS_DIR */
+	bool	 cost_reporting_admin;	/* COST_REPORTING=admin */
+	int64_t	 max_stored_articles;	/* MAX_STORED_ARTICLES_PER_USER */
 };
 
 extern struct bp_config cfg;

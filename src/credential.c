@@ -152,10 +152,18 @@ cred_issue_token(const char *user_id, int64_t ver, int64_t *expires_at)
 	jwt_t *jwt = NULL;
 	char *tok = NULL;
 	int64_t now = (int64_t)time(NULL);
+	unsigned char id[16];
+	char jti[TOKEN_JTI_MAX];
+	size_t i;
 
+	/* a token of its own, which a sign-out can revoke alone */
+	random_bytes(id, sizeof(id));
+	for (i = 0; i < sizeof(id); i++)
+		snprintf(jti + i * 2, 3, "%02x", id[i]);
 	*expires_at = now + cfg.jwt_ttl;
 	if (jwt_new(&jwt) != 0 ||
 	    jwt_add_grant(jwt, "sub", user_id) != 0 ||
+	    jwt_add_grant(jwt, "jti", jti) != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
 	    jwt_add_grant_int(jwt, "exp", (long)*expires_at) != 0 ||
 	    jwt_add_grant_int(jwt, "ver", (long)ver) != 0 ||
@@ -389,4 +397,32 @@ cred_api_key_format(const char *key)
 		if (memchr(b64url, key[i], 64) == NULL)
 			return false;
 	return true;
+}
+
+void
+cred_token_jti(const char *token, char jti[TOKEN_JTI_MAX])
+{
+	const char *dot1, *dot2;
+	unsigned char *p;
+	ssize_t n;
+	json_object *claims, *v;
+
+	jti[0] = '\0';
+	if ((dot1 = strchr(token, '.')) == NULL ||
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL)
+		return;
+	p = xmalloc(TOKEN_MAX);
+	n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), p, TOKEN_MAX - 1);
+	if (n > 0) {
+		p[n] = '\0';
+		if ((claims = json_tokener_parse((const char *)p)) != NULL) {
+			if (json_object_object_get_ex(claims, "jti", &v) &&
+			    json_object_is_type(v, json_type_string) &&
+			    json_object_get_string_len(v) < TOKEN_JTI_MAX)
+				snprintf(jti, TOKEN_JTI_MAX, "%s",
+				    json_object_get_string(v));
+			json_object_put(claims);
+		}
+	}
+	free(p);
 }

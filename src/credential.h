@@ -52,6 +52,13 @@ bool cred_check_token(const char *token, char sub[37], int64_t *ver,
 bool cred_token_signature_ok(const char *tok, size_t signed_len,
     const char *sig, size_t sig_len);
 
+/*
+ * The jti claim of a token cred_check_token accepted: the identifier a
+ * sign-out revokes (32 hex characters); "" when the token has none.
+ */
+#define TOKEN_JTI_MAX	33
+void cred_token_jti(const char *token, char jti[TOKEN_JTI_MAX]);
+
 /* A new API key ("bp_" + 43 base64url) and its display prefix. */
 void cred_new_api_key(char key[API_KEY_LEN + 1], char prefix[API_KEY_PREFIX + 1]);
 /* Shape check before any database work. */

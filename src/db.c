@@ -33,7 +33,7 @@
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	1000
 
-#define GUARD_PARAMS	2
+#define GUARD_PARAMS	3
 /* the longest: an API key's SHA-256 as bytea text, 66 characters */
 #define GUARD_PARAM_MAX	80
 

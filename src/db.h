@@ -91,7 +91,7 @@ enum db_status db_tx_run(enum db_tx_kind kind, int tries,
  * returned no row, or the guard's own error when it failed.  Only for
  * statements that change nothing: the statement runs either way.  Any
  * other use of the connection runs a pending guard alone first.  The
- * parameters are copied (at most 2, 63 bytes each).  s is a struct stmt
+ * parameters are copied (at most 3, 79 bytes each).  s is a struct stmt
  * (db_stmt.h).
  */
 struct stmt;

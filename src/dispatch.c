@@ -22,6 +22,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "repo.h"
 #include "router.h"
 #include "util.h"
 #include "validate.h"
@@ -203,4 +204,25 @@ dispatch_request(FCGX_Request *fcgi)
 	http_respond(r);
 	access_log(r);
 	http_request_end(r);
+}
+
+void
+dispatch_housekeeping(void)
+{
+	static long long next_us;
+	static unsigned served;
+	long long now = http_now_us();
+	enum db_status e;
+
+	if (++served < HOUSEKEEPING_REQUESTS && now < next_us)
+		return;
+	served = 0;
+	next_us = now + HOUSEKEEPING_SECONDS * 1000000LL;
+	if (!db_ready())
+		return;
+	/* a failure waits for the next turn: the rows are only kept longer */
+	if ((e = repo_idem_purge(HOUSEKEEPING_BATCH)) != DB_OK)
+		log_warnx("housekeeping: idempotency keys: status %d", (int)e);
+	if ((e = repo_users_purge_revoked(HOUSEKEEPING_BATCH)) != DB_OK)
+		log_warnx("housekeeping: revoked tokens: status %d", (int)e);
 }

@@ -146,11 +146,16 @@ static const struct {
 	{ 409, "slug_taken", "you already have an article with this slug" },
 	/* ERR_INVALID_TRANSITION */
 	{ 409, "invalid_transition", "this run has already ended" },
+	/* ERR_ARTICLE_LIMIT */
+	{ 409, "article_limit_reached",
+	  "you have as many articles as this server stores for one account" },
 	/* ERR_PAYLOAD_TOO_LARGE */
 	{ 413, "payload_too_large", "request body is too large" },
 	/* ERR_UNSUPPORTED_MEDIA_TYPE */
 	{ 415, "unsupported_media_type",
 	  "send the body as Content-Type: application/json" },
+	/* ERR_TOO_MANY_REQUESTS */
+	{ 429, "too_many_requests", "too many requests; retry later" },
 	/* ERR_INTERNAL */
 	{ 500, "internal", "internal error" },
 	/* ERR_UNAVAILABLE */

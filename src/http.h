@@ -29,6 +29,8 @@ struct auth_user {
 	int	 method;		/* AUTH_BEARER, AUTH_API_KEY, AUTH_COOKIE */
 	bool	 pending;		/* checked with the first query: auth_settle */
 	const char *cred;		/* the token or key (request memory) */
+	char	 jti[33];		/* a token's jti claim ("" when none) */
+	int64_t	 exp;			/* a token's exp claim */
 };
 
 /*
@@ -79,8 +81,10 @@ enum api_err {
 	ERR_EMAIL_TAKEN,		/* 409 email_taken */
 	ERR_SLUG_TAKEN,			/* 409 slug_taken */
 	ERR_INVALID_TRANSITION,		/* 409 invalid_transition */
+	ERR_ARTICLE_LIMIT,		/* 409 article_limit_reached */
 	ERR_PAYLOAD_TOO_LARGE,		/* 413 payload_too_large */
 	ERR_UNSUPPORTED_MEDIA_TYPE,	/* 415 unsupported_media_type */
+	ERR_TOO_MANY_REQUESTS,		/* 429 too_many_requests */
 	ERR_INTERNAL,			/* 500 internal */
 	ERR_UNAVAILABLE,		/* 503 service_unavailable */
 	ERR__MAX

@@ -28,14 +28,35 @@ enum db_status repo_meta_schema_version(long *version);
 /* repo_users.c */
 extern const struct stmt_table repo_users_table;
 /* The authenticated-user checks: one indexed query each, active users only. */
-enum db_status repo_users_auth_token(const char *id, int64_t ver, bool *admin);
+enum db_status repo_users_auth_token(const char *id, int64_t ver,
+    const char *jti, bool *admin);
 enum db_status repo_users_auth_key(const char *key, char id[37], bool *admin);
 /*
  * The same checks as guards of a read (db_guard): run with the request's
  * first statement, in one round trip.  guard_key: a key whose user is
  * known from an earlier request.
  */
-void repo_users_guard_token(const char *id, int64_t ver);
+void repo_users_guard_token(const char *id, int64_t ver, const char *jti);
+/*
+ * Before checking a password of user id (login, PUT /me/password, DELETE
+ * /me): count the check as a failure unless too many failed lately.
+ * DB_OK: go on, and call repo_users_password_ok when it was right;
+ * DB_DENIED: too many, *retry_after seconds until the next is allowed;
+ * DB_EMPTY: no such user.
+ */
+enum db_status repo_users_password_attempt(const char *id,
+    int64_t *retry_after);
+/* The password was right: the count of failures starts again. */
+enum db_status repo_users_password_ok(const char *id);
+/*
+ * Sign-out: token jti of user id stays refused until exp (Unix time).
+ * Expired entries are deleted in the same statement, up to 100 at a time.
+ * DB_FOREIGN: the user is gone.
+ */
+enum db_status repo_users_revoke_token(const char *id, const char *jti,
+    int64_t exp);
+/* Delete up to batch revoked tokens that have expired (housekeeping). */
+enum db_status repo_users_purge_revoked(int64_t batch);
 void repo_users_guard_key(const char *key, const char *id);
 
 /*
@@ -149,6 +170,12 @@ enum db_status repo_articles_get(const char *user, const char *id,
  */
 enum db_status repo_articles_create(const char *user, const char *slug_base,
     const struct article_in *in, repo_article_fn *one, void *arg);
+/*
+ * How many articles user has, counted up to upto at most (the stored
+ * limit: a count past it is not needed).
+ */
+enum db_status repo_articles_count(const char *user, int64_t upto,
+    int64_t *n);
 /* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
 enum db_status repo_articles_update(const char *user, const char *id,
     const struct article_in *in, repo_article_fn *one, void *arg);
@@ -219,6 +246,11 @@ enum db_status repo_pipelines_end(const char *user, const char *id,
     const char *status, const char *total_cost, bool set_article,
     const char *article_id, const char *error_message, bool *ended,
     char was[PIPELINE_STATUS_MAX], repo_pipeline_fn *one, void *arg);
+/*
+ * The user whose run id is, into owner (COST_REPORTING=admin: an admin
+ * ends any user's run).  DB_EMPTY: no such pipeline.
+ */
+enum db_status repo_pipelines_owner(const char *id, char owner[37]);
 
 /* repo_usage.c */
 extern const struct stmt_table repo_usage_table;
@@ -255,6 +287,11 @@ enum idem_claim {
 enum db_status repo_idem_claim(const char *user, const char *key,
     const char *request, enum idem_claim *out, int *status, struct buf *body,
     struct buf *hdrs);
+/*
+ * Delete up to batch keys older than 24 hours, in a statement of its own
+ * (dispatch_housekeeping).
+ */
+enum db_status repo_idem_purge(int64_t batch);
 enum db_status repo_idem_store(const char *user, const char *key, int status,
     const char *body, const char *headers);
 

@@ -17,6 +17,7 @@
 #include "cursor.h"
 #include "repo.h"
 #include "repo_list.h"
+#include "util.h"
 
 enum articles_stmt {
 	ART_LIST,
@@ -37,6 +38,7 @@ enum articles_stmt {
 	ART_LIST_OLDEST_STATUS_CURSOR,
 	ART_SEARCH,
 	ART_SEARCH_OLDEST,
+	ART_COUNT,
 	ART__MAX
 };
 
@@ -218,6 +220,10 @@ static const struct stmt stmts[ART__MAX] = {
 	  SEARCH_HEAD " AND ($5::timestamptz IS NULL"
 	  " OR (a.created_at, a.id) > ($5::timestamptz, $6::uuid))"
 	  LIST_TAIL_OLDEST, 6, DB_ROWS },
+	/* how many articles user $1 has, counting no further than $2 */
+	{ "articles_count",	/* ART_COUNT */
+	  "SELECT count(*) FROM (SELECT 1 FROM articles"
+	  " WHERE user_id = $1::uuid LIMIT $2::int8) a", 2, DB_ROWS },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
@@ -405,4 +411,21 @@ repo_articles_search(const char *user, const char *q, const char *status,
 	    user, lim, q, status, from ? c->ts : NULL, from ? c->id : NULL);
 	/* a list: no row is an empty page */
 	return each_row(e == DB_EMPTY ? DB_OK : e, res, each, arg);
+}
+
+enum db_status
+repo_articles_count(const char *user, int64_t upto, int64_t *n)
+{
+	char lim[24];
+	PGresult *res;
+	enum db_status e;
+
+	snprintf(lim, sizeof(lim), "%lld", (long long)upto);
+	if ((e = db_rows(db_execv(&stmts[ART_COUNT], &res, user, lim), &res)) !=
+	    DB_OK)
+		return e;
+	if (!parse_int64(PQgetvalue(res, 0, 0), 0, INT64_MAX, n))
+		e = DB_ERROR;
+	PQclear(res);
+	return e;
 }

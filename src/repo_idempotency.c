@@ -22,6 +22,7 @@
 enum idem_stmt {
 	IDEM_CLAIM,
 	IDEM_STORE,
+	IDEM_PURGE,
 	IDEM__MAX
 };
 
@@ -52,6 +53,11 @@ static const struct stmt stmts[IDEM__MAX] = {
 	  "UPDATE idempotency_keys SET status = $3::int, response_body = $4,"
 	  "       response_headers = $5"
 	  " WHERE user_id = $1::uuid AND key = $2", 5, DB_CMD },
+	/* up to $1 expired keys, oldest first (idempotency_keys_created_at_idx) */
+	{ "idempotency_purge",	/* IDEM_PURGE */
+	  "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY("
+	  " SELECT k.ctid FROM idempotency_keys k WHERE " EXPIRED
+	  " ORDER BY k.created_at LIMIT $1::int8 FOR UPDATE SKIP LOCKED))", 1, DB_CMD },
 };
 
 const struct stmt_table repo_idempotency_table = { stmts, IDEM__MAX };
@@ -99,5 +105,17 @@ repo_idem_store(const char *user, const char *key, int status,
 	snprintf(st, sizeof(st), "%d", status);
 	/* no row to update cannot happen: the key was claimed in this transaction */
 	e = db_run(&stmts[IDEM_STORE], p);
+	return e == DB_EMPTY ? DB_OK : e;
+}
+
+enum db_status
+repo_idem_purge(int64_t batch)
+{
+	char b[24];
+	const char *p[] = { b };
+	enum db_status e;
+
+	snprintf(b, sizeof(b), "%lld", (long long)batch);
+	e = db_run(&stmts[IDEM_PURGE], p);
 	return e == DB_EMPTY ? DB_OK : e;
 }

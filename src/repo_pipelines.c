@@ -31,6 +31,7 @@ enum pipelines_stmt {
 	PIPE_LOCK_USER,
 	PIPE_START,
 	PIPE_END,
+	PIPE_OWNER,
 	PIPE__MAX
 };
 
@@ -152,6 +153,9 @@ static const struct stmt stmts[PIPE__MAX] = {
 	  "         total_cost = u.total_cost + excluded.total_cost"
 	  ")"
 	  " SELECT cur.status, e.* FROM cur LEFT JOIN e ON true", 7, DB_ROWS },
+	/* the user a run belongs to: whose usage an admin's end updates */
+	{ "pipelines_owner",	/* PIPE_OWNER */
+	  "SELECT user_id FROM pipelines WHERE id = $1::uuid", 1, DB_ROWS },
 };
 
 const struct stmt_table repo_pipelines_table = { stmts, PIPE__MAX };
@@ -303,4 +307,17 @@ repo_pipelines_end(const char *user, const char *id, const char *status,
 		return DB_OK;
 	}
 	return each_row(DB_OK, r, 1, one, arg);
+}
+
+enum db_status
+repo_pipelines_owner(const char *id, char owner[37])
+{
+	PGresult *r;
+	enum db_status e;
+
+	if ((e = db_rows(db_execv(&stmts[PIPE_OWNER], &r, id), &r)) != DB_OK)
+		return e;
+	copy(owner, 37, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return DB_OK;
 }

@@ -81,6 +81,17 @@ enum month_col {
 	MC_USER, MC_EMAIL, MC_ARTICLES, MC_COST, MC_TOTAL_ARTICLES, MC_TOTAL_COST,
 };
 
+/*
+ * Password checks of one account (login, PUT /me/password, DELETE /me):
+ * at most PW_MAX_FAILURES failed in a window of PW_WINDOW that starts
+ * with the first failure; then 429 until the window is over.
+ */
+#define PW_MAX_FAILURES	"5"
+#define PW_WINDOW	"15 minutes"
+#define PW_WINDOW_OVER \
+	"(u.failed_password_at IS NULL" \
+	" OR u.failed_password_at <= now() - interval '" PW_WINDOW "')"
+
 /* Serialises the changes that could leave no active admin. */
 #define ADMIN_LOCK_KEY "726268"
 
@@ -104,13 +115,20 @@ enum users_stmt {
 	USERS_PATCH,
 	USERS_USAGE_MONTH,
 	USERS_PROMOTE,
+	USERS_REVOKE_TOKEN,
+	USERS_PW_ATTEMPT,
+	USERS_PW_RETRY,
+	USERS_PW_RESET,
+	USERS_PURGE_REVOKED,
 	USERS__MAX
 };
 
 static const struct stmt stmts[USERS__MAX] = {
+	/* $3: the token's jti, "" when it has none (no revoked token has) */
 	{ "users_auth_token",	/* USERS_AUTH_TOKEN */
 	  "SELECT role = 'admin' FROM users"
-	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active", 2, DB_ROWS },
+	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active"
+	  " AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $3)", 3, DB_ROWS },
 	/*
 	 * A key is given as its SHA-256 ($1, bytea: digest_sha256_bytea),
 	 * hashed by the worker: hashing it in SQL (sha256(convert_to(...)))
@@ -168,6 +186,9 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " WHERE id = $1::uuid AND role = 'admin' AND is_active", 1, DB_ROWS },
 	{ "users_patch",	/* USERS_PATCH */
 	  "UPDATE users AS u SET is_active = coalesce($2::boolean, u.is_active),"
+	  /* a deactivation revokes every token: reactivating revives none */
+	  " token_version = u.token_version"
+	  " + CASE WHEN u.is_active AND NOT $2::boolean THEN 1 ELSE 0 END,"
 	  " role = coalesce($3, u.role),"
 	  " max_monthly_cost = CASE WHEN $4::boolean THEN $5::numeric"
 	  " ELSE u.max_monthly_cost END,"
@@ -189,12 +210,52 @@ static const struct stmt stmts[USERS__MAX] = {
 	  " token_version = u.token_version"
 	  " + CASE WHEN $2 IS NULL THEN 0 ELSE 1 END"
 	  " WHERE u.email = lower($1) RETURNING " USER_COLS ", " SECRET_COLS, 2, DB_ROWS },
+	/*
+	 * Sign-out of one token: its jti is refused until the token expires;
+	 * each sign-out also deletes up to 100 entries that have expired, so
+	 * the table holds about the tokens signed out within JWT_TTL.
+	 */
+	{ "users_revoke_token",	/* USERS_REVOKE_TOKEN */
+	  "WITH purge AS (DELETE FROM revoked_tokens WHERE jti IN"
+	  " (SELECT jti FROM revoked_tokens WHERE expires_at < now() LIMIT 100))"
+	  " INSERT INTO revoked_tokens (jti, user_id, expires_at)"
+	  " VALUES ($2, $1::uuid, to_timestamp($3::bigint))"
+	  " ON CONFLICT (jti) DO NOTHING", 3, DB_CMD },
+	/*
+	 * A password check of user $1, counted before it is made (so that
+	 * concurrent checks cannot pass the limit): the first of a window
+	 * starts it; no row when PW_MAX_FAILURES were counted in the window.
+	 */
+	{ "users_pw_attempt",	/* USERS_PW_ATTEMPT */
+	  "UPDATE users AS u SET"
+	  " failed_password_count = CASE WHEN " PW_WINDOW_OVER " THEN 1"
+	  " ELSE u.failed_password_count + 1 END,"
+	  " failed_password_at = CASE WHEN " PW_WINDOW_OVER " THEN now()"
+	  " ELSE u.failed_password_at END"
+	  " WHERE u.id = $1::uuid AND (" PW_WINDOW_OVER
+	  " OR u.failed_password_count < " PW_MAX_FAILURES ")"
+	  " RETURNING 1", 1, DB_ROWS },
+	/* seconds until the window of user $1 is over (at least 1) */
+	{ "users_pw_retry",	/* USERS_PW_RETRY */
+	  "SELECT greatest(1, ceil(extract(epoch FROM u.failed_password_at"
+	  " + interval '" PW_WINDOW "' - now())))::bigint"
+	  " FROM users u WHERE u.id = $1::uuid", 1, DB_ROWS },
+	/* a right password: the count starts again */
+	{ "users_pw_reset",	/* USERS_PW_RESET */
+	  "UPDATE users SET failed_password_count = 0, failed_password_at = NULL"
+	  " WHERE id = $1::uuid AND failed_password_count > 0", 1, DB_CMD },
+	/* up to $1 revoked tokens that have expired anyway */
+	{ "users_purge_revoked",	/* USERS_PURGE_REVOKED */
+	  "DELETE FROM revoked_tokens WHERE jti = ANY (ARRAY("
+	  " SELECT jti FROM revoked_tokens WHERE expires_at < now()"
+	  " ORDER BY expires_at LIMIT $1::int8 FOR UPDATE SKIP LOCKED))", 1, DB_CMD },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
 
 enum db_status
-repo_users_auth_token(const char *id, int64_t ver, bool *admin)
+repo_users_auth_token(const char *id, int64_t ver, const char *jti,
+    bool *admin)
 {
 	char v[24];
 	PGresult *r;
@@ -203,7 +264,7 @@ repo_users_auth_token(const char *id, int64_t ver, bool *admin)
 	if (ver > INT32_MAX)
 		return DB_EMPTY;
 	snprintf(v, sizeof(v), "%lld", (long long)ver);
-	if ((e = db_execv(&stmts[USERS_AUTH_TOKEN], &r, id, v)) != DB_OK) {
+	if ((e = db_execv(&stmts[USERS_AUTH_TOKEN], &r, id, v, jti)) != DB_OK) {
 		PQclear(r);
 		return e;
 	}
@@ -232,10 +293,10 @@ repo_users_auth_key(const char *key, char id[37], bool *admin)
 }
 
 void
-repo_users_guard_token(const char *id, int64_t ver)
+repo_users_guard_token(const char *id, int64_t ver, const char *jti)
 {
 	char v[24];
-	const char *p[2] = { id, v };
+	const char *p[3] = { id, v, jti };
 
 	/* past the column's range: no user has it, the guard finds no row */
 	snprintf(v, sizeof(v), "%lld", ver > INT32_MAX ? -1LL : (long long)ver);
@@ -250,6 +311,59 @@ repo_users_guard_key(const char *key, const char *id)
 
 	digest_sha256_bytea(key, kh);
 	db_guard(&stmts[USERS_AUTH_KEY_OF], p);
+}
+
+enum db_status
+repo_users_revoke_token(const char *id, const char *jti, int64_t exp)
+{
+	char x[24];
+	const char *p[3] = { id, jti, x };
+	enum db_status e;
+
+	snprintf(x, sizeof(x), "%lld", (long long)exp);
+	/* signed out already (ON CONFLICT): nothing changed, still done */
+	e = db_run(&stmts[USERS_REVOKE_TOKEN], p);
+	return e == DB_EMPTY ? DB_OK : e;
+}
+
+enum db_status
+repo_users_password_attempt(const char *id, int64_t *retry_after)
+{
+	const char *p[] = { id };
+	PGresult *r;
+	enum db_status e;
+
+	*retry_after = 0;
+	if ((e = db_run(&stmts[USERS_PW_ATTEMPT], p)) != DB_EMPTY)
+		return e;
+	if ((e = db_exec(&stmts[USERS_PW_RETRY], p, &r)) == DB_OK) {
+		if (!parse_int64(PQgetvalue(r, 0, 0), 1, INT64_MAX, retry_after))
+			*retry_after = 1;
+		e = DB_DENIED;
+	}
+	PQclear(r);
+	return e;
+}
+
+enum db_status
+repo_users_password_ok(const char *id)
+{
+	const char *p[] = { id };
+	enum db_status e = db_run(&stmts[USERS_PW_RESET], p);
+
+	return e == DB_EMPTY ? DB_OK : e;
+}
+
+enum db_status
+repo_users_purge_revoked(int64_t batch)
+{
+	char b[24];
+	const char *p[] = { b };
+	enum db_status e;
+
+	snprintf(b, sizeof(b), "%lld", (long long)batch);
+	e = db_run(&stmts[USERS_PURGE_REVOKED], p);
+	return e == DB_EMPTY ? DB_OK : e;
 }
 
 /* Copy column c of row i into dst (size n); "" when NULL. */

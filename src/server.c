@@ -474,6 +474,7 @@ worker_main(void)
 			close(fcgi.ipcFd);
 			fcgi.ipcFd = -1;
 		}
+		dispatch_housekeeping();
 	}
 	if (fcgi.ipcFd >= 0)
 		close(fcgi.ipcFd);

@@ -271,7 +271,13 @@ my $USAGE = '/api/v1/admin/usage';
     $lt->post_ok('/api/v1/auth/login', json => { email => $v->{email}, password => PASSWORD });
     error_is($lt, 403, 'account_disabled', undef, 'deactivated: login -> 403 account_disabled');
     $t->patch_ok("$USERS/$v->{user}{id}", $A, json => { is_active => \1 })->status_is(200);
-    $h->new_t->get_ok('/api/v1/me', $creds{token})->status_is(200, 'reactivated: the token works again');
+    # deactivation revoked the tokens: reactivating revives none of them
+    my $rt = $h->new_t;
+    $rt->get_ok('/api/v1/me', $creds{token});
+    error_is($rt, 401, 'unauthorized', undef, 'reactivated: the old token stays refused');
+    $h->new_t->get_ok('/api/v1/me', $creds{'API key'})->status_is(200, 'reactivated: the API key works again');
+    $v->{token} = login($h, $v->{email}, PASSWORD)->{token};
+    $h->new_t->get_ok('/api/v1/me', bearer($v->{token}))->status_is(200, 'reactivated: a new login works');
 
     # role changes take effect at once
     $t->patch_ok("$USERS/$v->{user}{id}", $A, json => { role => 'admin' })->status_is(200)->json_is('/role', 'admin');

@@ -70,8 +70,12 @@ my $email = $acct->{email};
     like($clear, qr/Path=\/api\//, '... on the same path');
     $t->get_ok('/api/v1/me');
     error_is($t, 401, 'unauthorized', undef, 'no cookie any more -> 401');
-    # a plain logout revokes nothing else: the token itself stays valid
-    $h->new_t->get_ok('/api/v1/me', bearer($b->{token}))->status_is(200, 'plain logout leaves bearer tokens alone');
+    # the cookie's token is revoked, not only removed from the browser;
+    # a plain logout revokes no other token of the user
+    $t = $h->new_t;
+    $t->get_ok('/api/v1/me', bearer($b->{token}));
+    error_is($t, 401, 'unauthorized', undef, 'the signed-out token is refused as a bearer token too');
+    $h->new_t->get_ok('/api/v1/me', bearer($acct->{token}))->status_is(200, 'plain logout leaves other tokens alone');
 }
 
 # ---------------------------------------------------------------- normalised email
@@ -175,7 +179,10 @@ $h->new_t->post_ok($LOGIN, json => { email => "  \U$email\E \n", password => PAS
     my $s3 = login($h, $u->{email}, PASSWORD);
     $t->get_ok('/api/v1/me', bearer($s3->{token}))->status_is(200, 'a new login works');
     $t->post_ok("$LOGOUT?all=false", bearer($s3->{token}))->status_is(204, 'all=false: a plain logout');
-    $t->get_ok('/api/v1/me', bearer($s3->{token}))->status_is(200, '... that revokes nothing');
+    $t->get_ok('/api/v1/me', bearer($s3->{token}));
+    error_is($t, 401, 'unauthorized', undef, '... that revokes the token it was called with');
+    my $s4 = login($h, $u->{email}, PASSWORD);
+    $t->get_ok('/api/v1/me', bearer($s4->{token}))->status_is(200, '... and no other');
     is(user_row($h, $u->{user}{id})->{token_version}, 1, 'version unchanged');
     $t->post_ok($LOGOUT);
     error_is($t, 401, 'unauthorized', undef, 'logout without credentials -> 401');

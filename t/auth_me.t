@@ -137,6 +137,7 @@ sub give_rows {
     $h->psql(q{INSERT INTO pipelines (user_id, status) VALUES ($1, 'running')}, $id);
     $h->psql(q{INSERT INTO api_usage (user_id, month, articles_generated, total_cost) VALUES ($1, $2, 1, 1)}, $id, $this_month);
     $h->psql(q{INSERT INTO idempotency_keys (user_id, key, request_hash, status, response_body) VALUES ($1, 'k1', sha256('x'), 201, '{}')}, $id);
+    $h->psql(q{INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES (md5($1::text), $1, now() + interval '1 day')}, $id);
 }
 
 {

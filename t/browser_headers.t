@@ -119,7 +119,8 @@ subtest 'limit_req on /api/v1/auth/: 429 with a JSON error' => sub {
     # in this nginx's generated configuration and reload it.
     my $conf = "$h->{nginx_prefix}/conf/blogposter.conf";
     my $text = slurp($conf);
-    ok($text =~ s/rate=\S+;/rate=1r\/m;/ && $text =~ s/burst=\d+/burst=2/, 'the generated configuration has the rate and burst');
+    ok($text =~ s/(zone=blogposter_auth:\S+ )rate=\S+;/${1}rate=1r\/m;/ && $text =~ s/(zone=blogposter_auth )burst=\d+/${1}burst=2/,
+       'the generated configuration has the rate and burst');
     open my $fh, '>:raw', $conf or die "$conf: $!";
     print $fh $text;
     close $fh;

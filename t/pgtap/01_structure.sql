@@ -2,7 +2,7 @@
 -- Run with pg_prove against a database holding sql/migrations/*.sql and
 -- the pgtap extension (see t/pgtap.t).
 BEGIN;
-SELECT plan(122);
+SELECT plan(125);
 
 -- Tables and their exact columns -------------------------------------------
 
@@ -11,7 +11,7 @@ SELECT has_table(t) FROM unnest(ARRAY['users', 'articles', 'pipelines', 'api_usa
 SELECT columns_are('users', ARRAY[
     'id', 'email', 'password_hash', 'role', 'is_active', 'token_version',
     'api_key_hash', 'api_key_prefix', 'max_monthly_cost', 'max_articles_per_month',
-    'created_at', 'updated_at']);
+    'created_at', 'updated_at', 'failed_password_count', 'failed_password_at']);
 SELECT columns_are('articles', ARRAY[
     'id', 'user_id', 'title', 'slug', 'content_markdown', 'content_html',
     'meta_description', 'primary_keyword', 'seo_score', 'status', 'wp_post_id',
@@ -41,6 +41,8 @@ INSERT INTO expected_columns VALUES
     ('users', 'max_articles_per_month', 'integer', false),
     ('users', 'created_at', 'timestamp with time zone', true),
     ('users', 'updated_at', 'timestamp with time zone', true),
+    ('users', 'failed_password_count', 'integer', true),
+    ('users', 'failed_password_at', 'timestamp with time zone', false),
     ('articles', 'id', 'uuid', true),
     ('articles', 'user_id', 'uuid', false),
     ('articles', 'title', 'text', true),
@@ -76,7 +78,7 @@ INSERT INTO expected_columns VALUES
     ('idempotency_keys', 'response_headers', 'text', false),
     ('idempotency_keys', 'created_at', 'timestamp with time zone', true);
 
--- 46 columns: a type test each
+-- 48 columns: a type test each
 SELECT col_type_is(tbl, col, typ) FROM expected_columns ORDER BY tbl, col;
 -- and one test for the nullability of all of them
 SELECT is_empty(
@@ -103,6 +105,7 @@ SELECT col_default_is('users', 'is_active', 'true');
 SELECT col_default_is('users', 'token_version', '0');
 SELECT col_default_is('users', 'created_at', 'now()');
 SELECT col_default_is('users', 'updated_at', 'now()');
+SELECT col_default_is('users', 'failed_password_count', '0');
 SELECT col_default_is('articles', 'id', 'gen_random_uuid()');
 SELECT col_default_is('articles', 'status', 'draft');
 SELECT col_default_is('articles', 'created_at', 'now()');
@@ -148,7 +151,8 @@ SELECT set_eq(
              ('pipelines', 'pipelines_user_id_fkey', 'c', '{}'),
              ('pipelines', 'pipelines_article_id_fkey', 'n', '{article_id}'),
              ('api_usage', 'api_usage_user_id_fkey', 'c', '{}'),
-             ('idempotency_keys', 'idempotency_keys_user_id_fkey', 'c', '{}')$$,
+             ('idempotency_keys', 'idempotency_keys_user_id_fkey', 'c', '{}'),
+             ('revoked_tokens', 'revoked_tokens_user_id_fkey', 'c', '{}')$$,
     'foreign keys: users cascade everywhere, article deletion clears pipelines.article_id only');
 
 -- Indexes ----------------------------------------------------------------------

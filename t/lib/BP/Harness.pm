@@ -43,6 +43,10 @@ package BP::Harness;
 #                        transaction; default: $ENV{BP_POOLER}. The test's
 #                        own SQL (psql, dbh) still goes straight to
 #                        PostgreSQL.
+#   nginx    => {...}    nginx template values instead of the harness's
+#                        (e.g. { AUTH_RATE => '1r/m', AUTH_BURST => 1 });
+#                        by default the rate limits are high enough that
+#                        the suite is never throttled
 #
 # Environment read: BLOGPOSTER_BIN (the binary, default <repo>/src/blogposter),
 # BP_TEST_TMP (cache dir), BP_KEEP_TMP, BP_WRAPPER (a command put in front of
@@ -699,8 +703,11 @@ sub _write_nginx_conf {
         MAX_BODY_BYTES   => $self->{opt}{max_body} // $self->{opt}{env}{MAX_BODY_BYTES},
         AUTH_RATE        => '1000r/s',
         AUTH_BURST       => 1000,
+        WRITE_RATE       => '1000r/s',
+        WRITE_BURST      => 1000,
         KEEP_CONN        => ($ENV{BP_FASTCGI_KEEP_CONN} // 'off'),
         WORKER_PROCESSES => 1,
+        %{ $self->{opt}{nginx} // {} },
     );
 }
 

@@ -265,7 +265,8 @@ sub make_cert {
 # rendered from nginx/nginx.conf.in and nginx/blogposter.conf.in. Values
 # for their @NAME@ placeholders; these have defaults:
 #   BIND 127.0.0.1, WEBROOT and OPENAPI the repository's, CERT PREFIX/cert.pem,
-#   KEY PREFIX/key.pem, AUTH_RATE 10r/s, AUTH_BURST 20, KEEP_CONN off,
+#   KEY PREFIX/key.pem, AUTH_RATE 10r/s, AUTH_BURST 20, WRITE_RATE 20r/s,
+#   WRITE_BURST 40, KEEP_CONN off,
 #   WORKER_PROCESSES 1, USER_LINE "user root;" when root, PREFIX, SITE_CONF;
 #   MAX_BODY: MAX_BODY_BYTES (the application's limit, default 1048576)
 #   plus 64 KiB for the rest of the request.
@@ -286,6 +287,8 @@ sub nginx_conf {
         MAX_BODY         => ($max_body // 1048576) + 65536,
         AUTH_RATE        => '10r/s',
         AUTH_BURST       => 20,
+        WRITE_RATE       => '20r/s',
+        WRITE_BURST      => 40,
         KEEP_CONN        => 'off',
         WORKER_PROCESSES => 1,
         USER_LINE        => (is_root() ? 'user root;' : '# (not root: no user directive)'),
