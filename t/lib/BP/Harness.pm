@@ -43,6 +43,10 @@ package BP::Harness;
 #                        transaction; default: $ENV{BP_POOLER}. The test's
 #                        own SQL (psql, dbh) still goes straight to
 #                        PostgreSQL.
+#   servers  => [ "ADDR:PORT [params]", ... ]   nginx's upstream is these
+#                        app hosts (blogposter serve on TCP, started by the
+#                        test itself: bp_env(LISTEN => ..., ...)) instead
+#                        of the unix socket; use with start_bp => 0.
 #
 # Environment read: BLOGPOSTER_BIN (the binary, default <repo>/src/blogposter),
 # BP_TEST_TMP (cache dir), BP_KEEP_TMP, BP_WRAPPER (a command put in front of
@@ -701,6 +705,7 @@ sub _write_nginx_conf {
         AUTH_BURST       => 1000,
         KEEP_CONN        => ($ENV{BP_FASTCGI_KEEP_CONN} // 'off'),
         WORKER_PROCESSES => 1,
+        ($self->{opt}{servers} ? (SERVERS => $self->{opt}{servers}) : ()),
     );
 }
 

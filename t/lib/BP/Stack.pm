@@ -268,7 +268,11 @@ sub make_cert {
 #   KEY PREFIX/key.pem, AUTH_RATE 10r/s, AUTH_BURST 20, KEEP_CONN off,
 #   WORKER_PROCESSES 1, USER_LINE "user root;" when root, PREFIX, SITE_CONF;
 #   MAX_BODY: MAX_BODY_BYTES (the application's limit, default 1048576)
-#   plus 64 KiB for the rest of the request.
+#   plus 64 KiB for the rest of the request;
+#   UPSTREAM_SERVERS: `server unix:SOCKET;`, or, given SERVERS (several app
+#   hosts: a comma-separated list, or an array ref, of "ADDR:PORT [nginx
+#   server parameters]", e.g. "127.0.0.2:9000 max_fails=1 fail_timeout=2s"),
+#   one `server ...;` directive for each, on one line.
 # Dies on a placeholder left without a value. Returns conf/nginx.conf's path.
 sub nginx_conf {
     my ($prefix, %v) = @_;
@@ -277,6 +281,16 @@ sub nginx_conf {
     File::Copy::copy('/etc/nginx/fastcgi_params', "$prefix/conf/fastcgi_params")
         or die "cannot copy /etc/nginx/fastcgi_params (install nginx): $!\n";
     my $max_body = delete $v{MAX_BODY_BYTES};
+    my $servers  = delete $v{SERVERS};
+    if (defined $servers && !defined $v{UPSTREAM_SERVERS}) {
+        my @s = grep { /\S/ } (ref $servers ? @$servers : split /,/, $servers);
+        die "nginx_conf: SERVERS is empty\n" unless @s;
+        for (@s) {
+            s/^\s+|\s+$//g;
+            die "nginx_conf: SERVERS: bad entry '$_'\n" unless /^[^\s;{}]+(?: [a-z_]+=[^\s;{}]+| backup| down)*$/;
+        }
+        $v{UPSTREAM_SERVERS} = join ' ', map { "server $_;" } @s;
+    }
     my %d = (
         BIND             => '127.0.0.1',
         WEBROOT          => "$REPO/nginx/www",
@@ -293,6 +307,7 @@ sub nginx_conf {
         SITE_CONF        => "$prefix/conf/blogposter.conf",
     );
     %v = (%d, %v);
+    $v{UPSTREAM_SERVERS} //= "server unix:$v{SOCKET};" if defined $v{SOCKET};
     for (['blogposter.conf.in', 'blogposter.conf'], ['nginx.conf.in', 'nginx.conf']) {
         my ($in, $out) = @$_;
         my $text = _slurp("$REPO/nginx/$in") // die "missing $REPO/nginx/$in\n";
