@@ -161,7 +161,7 @@ sub pg_init {
 #   sockdir  => DIR     unix_socket_directories
 #   port     => N       port (it also names the socket file)
 #   settings => [ name => value, ... ]   in this order; values quoted unless
-#                       a plain word or number
+#                       a plain word or number (with a unit): 127.0.0.1 is quoted
 sub pg_conf {
     my ($data, %o) = @_;
     my @set = @{ $o{settings} // [] };
@@ -170,7 +170,7 @@ sub pg_conf {
     my $text = "\n";
     $text .= "# $o{comment}\n" if defined $o{comment};
     while (my ($k, $v) = splice @set, 0, 2) {
-        $v = "'" . ($v =~ s/'/''/gr) . "'" unless $v =~ /^[A-Za-z0-9._-]+$/;
+        $v = "'" . ($v =~ s/'/''/gr) . "'" unless $v =~ /^(?:[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+(?:\.[0-9]+)?[A-Za-z]*)$/;
         $text .= "$k = $v\n";
     }
     open my $fh, '>>', "$data/postgresql.conf" or die "append $data/postgresql.conf: $!\n";
