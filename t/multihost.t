@@ -167,6 +167,10 @@ for my $c (1 .. 4) {
 for my $k (qw(R W)) {
     note(($k eq 'R' ? 'reads' : 'creates') . ': ' . join ', ', map { "$_ x$code{$k}{$_}" } sort keys %{ $code{$k} });
 }
+# nginx met the dead host (and so retried elsewhere what it answered).
+my @met = grep { /upstream: "fastcgi:\/\/127\.0\.0\.2:$port"/ } split /\n/, $h->nginx_error_log;
+ok(@met > 0, 'nginx met the killed instance (' . scalar(@met) . ' errors logged) and passed on');
+note("nginx: $_") for @met[0 .. ($#met < 2 ? $#met : 2)];
 my $reads     = 0; $reads += $_ for values %{ $code{R} };
 my $read_errs = $reads - ($code{R}{200} // 0);
 ok($reads > 20, "reads went on ($reads)");
