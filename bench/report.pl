@@ -4,7 +4,8 @@
 # RESULTS: round name req/s p50_us p99_us non2xx socket_errors peak_rss_kib
 # WALSTATS: round name requests wal_records wal_bytes wal_syncs sync_ms
 # Names ending in @1M were measured against the copy grown to 1,000,000
-# articles (--big).
+# articles (--big); in @pgbouncer through PgBouncer, ~unnamed with
+# DB_POOL_MODE=transaction straight to PostgreSQL (--pooler pgbouncer).
 use strict;
 use warnings;
 
@@ -99,6 +100,18 @@ if (have(qw(list list_apikey))) {
 if (have(qw(list get))) {
     my $x = $m{'main/get'}{rps} / $m{'main/list'}{rps};
     check($x >= 1, sprintf 'get >= list: %.2f', $x);
+}
+# --pooler pgbouncer: through PgBouncer in transaction mode, and the
+# unnamed statements of DB_POOL_MODE=transaction alone (straight to
+# PostgreSQL), each against the same scenario direct with named ones.
+for my $s (qw(list get create pipeline)) {
+    if (have($s, "$s\@pgbouncer")) {
+        my $x = $m{"main/$s\@pgbouncer"}{rps} / $m{"main/$s"}{rps};
+        if ($s eq 'list') { check($x >= 0.75, sprintf 'list through PgBouncer >= 0.75 of list direct: %.2f', $x) }
+        else { push @check, sprintf "  %-8s %s through PgBouncer / direct: %.2f", 'info', $s, $x }
+    }
+    push @check, sprintf "  %-8s %s with unnamed statements (DB_POOL_MODE=transaction, direct) / named: %.2f", 'info', $s,
+        $m{"main/$s~unnamed"}{rps} / $m{"main/$s"}{rps} if have($s, "$s~unnamed");
 }
 if (have(qw(login crypt))) {
     my $x = $m{'main/login'}{rps} / $m{'main/crypt'}{rps};

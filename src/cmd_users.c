@@ -195,8 +195,7 @@ create(int argc, char **argv, bool admin)
 		goto out;
 	}
 	if (!db_open(cfg.database_url)) {
-		fprintf(stderr, "blogposter %s: cannot connect to the database\n",
-		    argv[0]);
+		db_print_connect_error(argv[0]);
 		goto out;
 	}
 	u = calloc(1, sizeof(*u));

@@ -60,6 +60,9 @@ struct db {
 
 static struct db self = { .backoff_ms = BACKOFF_MIN_MS };
 
+/* Why the last connection attempt failed, on one line ("" if none did). */
+static char connect_error[512];
+
 static const struct stmt_table *const *tables = repo_tables;
 
 static long long
@@ -105,6 +108,69 @@ session_set(PGconn *c, const char *sql)
 	return ok;
 }
 
+/*
+ * Keeps libpq's message in connect_error, its lines joined by "; "
+ * (without their indentation), cut to the buffer.
+ */
+static void
+keep_connect_error(const char *msg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; msg[i] != '\0' && n + 3 < sizeof(connect_error); i++) {
+		if (msg[i] != '\n')
+			connect_error[n++] = msg[i];
+		else if (msg[i + 1] != '\0') {
+			connect_error[n++] = ';';
+			connect_error[n++] = ' ';
+			while (msg[i + 1] == '\t' || msg[i + 1] == ' ')
+				i++;
+		}
+	}
+	connect_error[n] = '\0';
+}
+
+const char *
+db_connect_error(void)
+{
+	return connect_error;
+}
+
+bool
+db_connect_error_is_config(void)
+{
+	/*
+	 * libpq's messages (LANG=C): the server's certificate not signed by
+	 * sslrootcert ("certificate verify failed"), not naming the host
+	 * ("server certificate for ... does not match host name"), a root
+	 * certificate file missing or unreadable, SSL required of a server
+	 * without it, a malformed connection string.  Waiting mends none of
+	 * them; a refused connection, a timeout or a server starting up are
+	 * not among them.
+	 */
+	static const char *const config[] = {
+		"certificate", "does not support SSL", "invalid connection option",
+		"invalid sslmode", "invalid URI", "missing \"=\"", NULL
+	};
+	int i;
+
+	for (i = 0; config[i] != NULL; i++)
+		if (strstr(connect_error, config[i]) != NULL)
+			return true;
+	return false;
+}
+
+void
+db_print_connect_error(const char *cmd)
+{
+	char *url = config_masked_dburl(cfg.database_url);
+
+	fprintf(stderr, "blogposter %s: DATABASE_URL %s: cannot connect to the "
+	    "database: %s\n", cmd, url,
+	    connect_error[0] != '\0' ? connect_error : "unknown reason");
+	free(url);
+}
+
 /* A connection with the session settings, or NULL (logged). */
 static PGconn *
 connect_to(const char *conninfo, bool *left)
@@ -132,11 +198,12 @@ connect_to(const char *conninfo, bool *left)
 	/* expand_dbname: conninfo may be a URI or key=value string */
 	c = PQconnectdbParams(keys, vals, 1);
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-		log_warnx("database connection failed: %s",
-		    c ? PQerrorMessage(c) : "out of memory");
+		keep_connect_error(c ? PQerrorMessage(c) : "out of memory");
+		log_warnx("database connection failed: %s", connect_error);
 		PQfinish(c);
 		return NULL;
 	}
+	connect_error[0] = '\0';
 	PQsetNoticeReceiver(c, notice_receiver, left);
 	/*
 	 * Timestamps are read in PostgreSQL's own text form (isotime.h):

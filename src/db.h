@@ -47,6 +47,25 @@ void db_init(void);
  */
 bool db_open(const char *conninfo);
 
+/*
+ * Why the last connection attempt of this process failed, on one line
+ * (libpq's message; it never holds the password), or "" when it did not.
+ */
+const char *db_connect_error(void);
+
+/*
+ * True when that failure is one of configuration that waiting will not
+ * mend: a server certificate that does not verify (wrong CA, host name
+ * not in it), a missing root certificate, a malformed connection string.
+ */
+bool db_connect_error_is_config(void);
+
+/*
+ * Prints to stderr "blogposter CMD: DATABASE_URL <masked>: cannot connect
+ * to the database: <why>".
+ */
+void db_print_connect_error(const char *cmd);
+
 /* Close the handle (worker exit, end of a command); safe when not open. */
 void db_close(void);
 

@@ -98,14 +98,15 @@ connect_owner(const char *cmd, const char *arg_email, char *email,
 		return false;
 	}
 	if (!migrate_check_current(&reachable)) {
-		fprintf(stderr, "blogposter %s: %s\n", cmd, reachable ?
-		    "the schema is not current: run 'blogposter migrate' first" :
-		    "cannot connect to the database");
+		if (reachable)
+			fprintf(stderr, "blogposter %s: the schema is not "
+			    "current: run 'blogposter migrate' first\n", cmd);
+		else
+			db_print_connect_error(cmd);
 		return false;
 	}
 	if (!db_open(cfg.database_url)) {
-		fprintf(stderr, "blogposter %s: cannot connect to the database\n",
-		    cmd);
+		db_print_connect_error(cmd);
 		return false;
 	}
 	if ((e = repo_import_user(email, owner)) == DB_EMPTY) {

@@ -7,6 +7,7 @@
 
 #include "cmd_users.h"
 #include "config.h"
+#include "db.h"
 #include "import.h"
 #include "log.h"
 #include "migrate.h"
@@ -74,6 +75,13 @@ cmd_serve(int argc, char **argv)
 		if (reachable) {
 			fprintf(stderr, "blogposter: refusing to serve: run "
 			    "'blogposter migrate' first\n");
+			return 1;
+		}
+		if (db_connect_error_is_config()) {
+			/* a wrong CA or host name: no use serving 503s */
+			db_print_connect_error("serve");
+			fprintf(stderr, "blogposter: refusing to serve: fix "
+			    "DATABASE_URL (or the server's certificate)\n");
 			return 1;
 		}
 		log_warnx("database unreachable at start; serving 503 until it "

@@ -271,7 +271,7 @@ migrate_main(int argc, char **argv)
 		}
 	}
 	if (!db_open(cfg.database_url)) {
-		fprintf(stderr, "blogposter: DATABASE_URL: cannot connect\n");
+		db_print_connect_error("migrate");
 		return 1;
 	}
 	if (load_files(cfg.migrations_dir, &m))

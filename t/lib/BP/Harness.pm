@@ -47,6 +47,10 @@ package BP::Harness;
 #                        (e.g. { AUTH_RATE => '1r/m', AUTH_BURST => 1 });
 #                        by default the rate limits are high enough that
 #                        the suite is never throttled
+#   servers  => [ "ADDR:PORT [params]", ... ]   nginx's upstream is these
+#                        app hosts (blogposter serve on TCP, started by the
+#                        test itself: bp_env(LISTEN => ..., ...)) instead
+#                        of the unix socket; use with start_bp => 0.
 #
 # Environment read: BLOGPOSTER_BIN (the binary, default <repo>/src/blogposter),
 # BP_TEST_TMP (cache dir), BP_KEEP_TMP, BP_WRAPPER (a command put in front of
@@ -708,6 +712,7 @@ sub _write_nginx_conf {
         KEEP_CONN        => ($ENV{BP_FASTCGI_KEEP_CONN} // 'off'),
         WORKER_PROCESSES => 1,
         %{ $self->{opt}{nginx} // {} },
+        ($self->{opt}{servers} ? (SERVERS => $self->{opt}{servers}) : ()),
     );
 }
 

@@ -161,7 +161,7 @@ sub pg_init {
 #   sockdir  => DIR     unix_socket_directories
 #   port     => N       port (it also names the socket file)
 #   settings => [ name => value, ... ]   in this order; values quoted unless
-#                       a plain word or number
+#                       a plain word or number (with a unit): 127.0.0.1 is quoted
 sub pg_conf {
     my ($data, %o) = @_;
     my @set = @{ $o{settings} // [] };
@@ -170,7 +170,7 @@ sub pg_conf {
     my $text = "\n";
     $text .= "# $o{comment}\n" if defined $o{comment};
     while (my ($k, $v) = splice @set, 0, 2) {
-        $v = "'" . ($v =~ s/'/''/gr) . "'" unless $v =~ /^[A-Za-z0-9._-]+$/;
+        $v = "'" . ($v =~ s/'/''/gr) . "'" unless $v =~ /^(?:[A-Za-z_][A-Za-z0-9_]*|-?[0-9]+(?:\.[0-9]+)?[A-Za-z]*)$/;
         $text .= "$k = $v\n";
     }
     open my $fh, '>>', "$data/postgresql.conf" or die "append $data/postgresql.conf: $!\n";
@@ -269,7 +269,11 @@ sub make_cert {
 #   WRITE_BURST 40, KEEP_CONN off,
 #   WORKER_PROCESSES 1, USER_LINE "user root;" when root, PREFIX, SITE_CONF;
 #   MAX_BODY: MAX_BODY_BYTES (the application's limit, default 1048576)
-#   plus 64 KiB for the rest of the request.
+#   plus 64 KiB for the rest of the request;
+#   UPSTREAM_SERVERS: `server unix:SOCKET;`, or, given SERVERS (several app
+#   hosts: a comma-separated list, or an array ref, of "ADDR:PORT [nginx
+#   server parameters]", e.g. "127.0.0.2:9000 max_fails=1 fail_timeout=2s"),
+#   one `server ...;` directive for each, on one line.
 # Dies on a placeholder left without a value. Returns conf/nginx.conf's path.
 sub nginx_conf {
     my ($prefix, %v) = @_;
@@ -278,6 +282,16 @@ sub nginx_conf {
     File::Copy::copy('/etc/nginx/fastcgi_params', "$prefix/conf/fastcgi_params")
         or die "cannot copy /etc/nginx/fastcgi_params (install nginx): $!\n";
     my $max_body = delete $v{MAX_BODY_BYTES};
+    my $servers  = delete $v{SERVERS};
+    if (defined $servers && !defined $v{UPSTREAM_SERVERS}) {
+        my @s = grep { /\S/ } (ref $servers ? @$servers : split /,/, $servers);
+        die "nginx_conf: SERVERS is empty\n" unless @s;
+        for (@s) {
+            s/^\s+|\s+$//g;
+            die "nginx_conf: SERVERS: bad entry '$_'\n" unless /^[^\s;{}]+(?: [a-z_]+=[^\s;{}]+| backup| down)*$/;
+        }
+        $v{UPSTREAM_SERVERS} = join ' ', map { "server $_;" } @s;
+    }
     my %d = (
         BIND             => '127.0.0.1',
         WEBROOT          => "$REPO/nginx/www",
@@ -296,6 +310,7 @@ sub nginx_conf {
         SITE_CONF        => "$prefix/conf/blogposter.conf",
     );
     %v = (%d, %v);
+    $v{UPSTREAM_SERVERS} //= "server unix:$v{SOCKET};" if defined $v{SOCKET};
     for (['blogposter.conf.in', 'blogposter.conf'], ['nginx.conf.in', 'nginx.conf']) {
         my ($in, $out) = @$_;
         my $text = _slurp("$REPO/nginx/$in") // die "missing $REPO/nginx/$in\n";
