@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "repo.h"
+#include "repo_export.h"
 
 enum meta_stmt {
 	META_SCHEMA_VERSION,
@@ -24,6 +25,7 @@ const struct stmt_table *const repo_tables[] = {
 	&repo_pipelines_table,
 	&repo_usage_table,
 	&repo_idempotency_table,
+	&repo_export_table,
 	NULL
 };
 
