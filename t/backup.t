@@ -145,11 +145,11 @@ if (!$loader) {
     close $out;
     POSIX::_exit(0);
 }
-sleep 3;
+sleep 2;
 my $b0 = time;
 my ($bst, $bout) = pgbr('--type=incr', 'backup');
 my $b1 = time;
-sleep 1;
+sleep 0.5;
 open my $stop_fh, '>', $stop or die;
 close $stop_fh;
 waitpid $loader, 0;
