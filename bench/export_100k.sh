@@ -62,11 +62,18 @@ hwm() { sed -n 's/^VmHWM:\s*//p' "/proc/$WORKER/status"; }
 env -i REQUEST_METHOD=GET REQUEST_URI=/api/v1/me SCRIPT_NAME=/api/v1/me QUERY_STRING= \
     HTTP_X_API_KEY="$KEY" cgi-fcgi -bind -connect "$SOCK" >/dev/null
 echo "worker $WORKER peak RSS before the export: $(hwm)"
+# VmRSS sampled every 0.1 s while the export runs (VmHWM alone may miss a
+# peak the kernel has not recorded yet).
+( max=0; while kill -0 "$WORKER" 2>/dev/null && [ ! -e "$WORK/done" ]; do
+      r=$(sed -n 's/^VmRSS:\s*\([0-9]*\).*/\1/p' "/proc/$WORKER/status"); [ "${r:-0}" -gt "$max" ] && max=$r
+      echo "$max" >"$WORK/rss.max"; sleep 0.1; done ) &
+SAMPLER=$!
 t0=$(date +%s.%N)
 env -i REQUEST_METHOD=GET REQUEST_URI=/api/v1/me/export SCRIPT_NAME=/api/v1/me/export QUERY_STRING= \
     HTTP_X_API_KEY="$KEY" cgi-fcgi -bind -connect "$SOCK" >"$WORK/export.out"
 t1=$(date +%s.%N)
-echo "worker $WORKER peak RSS after the export:  $(hwm)"
+touch "$WORK/done"; wait "$SAMPLER" || true
+echo "worker $WORKER peak RSS after the export:  $(hwm); highest VmRSS sampled during it: $(cat "$WORK/rss.max") kB"
 awk -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$WORK/export.out")" \
     'BEGIN { printf "export: %.1f s, %.0f MB, %.0f MB/s\n", b - a, s / 1e6, s / 1e6 / (b - a) }'
 # The archive after the FastCGI headers: every article in it?
