@@ -255,6 +255,15 @@ $t->get_ok('/api/v1/usage', auth($a_user))->json_is('/articles_generated' => 3)-
 is($h->psql('SELECT count(*) FROM articles WHERE user_id = $1', $load_user->{id}), $load_count,
    'latest: every acknowledged write of the load');
 
+# The checks alone (--check, as for a managed PostgreSQL's restore) find a
+# usage month that is not the sum of its runs.
+($dst, $dout) = drill('--check', $h->dsn);
+is($dst, 0, 'drill --check passes on the restored database') or diag($dout);
+$h->psql(q{UPDATE api_usage SET total_cost = total_cost + 1 WHERE user_id = $1}, $a_user->{id});
+($dst, $dout) = drill('--check', $h->dsn);
+isnt($dst, 0, 'drill --check fails on a usage month that is not the sum of its runs');
+like($dout, qr/^FAIL\s+usage months not equal to the sum of their ended runs\s+1$/m, 'and names it');
+
 # ------------------------------------------------------------ a damaged repository
 
 # Damage the repository: garbage over the start of every backed-up file.
