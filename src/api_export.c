@@ -242,48 +242,65 @@ usage_file(struct exporter *x)
 	return DB_OK;
 }
 
+/*
+ * The archive, inside the export's transaction (one unit of work: it
+ * cannot start over once bytes went out).  The headers are sent with the
+ * first entry, so a failure before that (the transaction's BEGIN) is still
+ * answered 503 or 500.  Returns DB_OK or the database failure that cut the
+ * archive short.
+ */
+static enum db_status
+export_unit(void *arg)
+{
+	static const char zero[2 * TAR_BLOCK];
+	struct exporter *x = arg;
+	enum db_status e;
+	char day[16];
+	time_t now = (time_t)x->mtime;
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	http_header(x->r, "Content-Disposition",
+	    "attachment; filename=\"blogposter-export-%s.tar\"", day);
+	http_stream_begin(x->r, "application/x-tar");
+
+	entry(x, EXPORT_DIR "/", '5');
+	entry(x, EXPORT_DIR "/articles/", '5');
+	entry(x, EXPORT_DIR "/pipelines/", '5');
+	if ((e = usage_file(x)) == DB_OK &&
+	    (e = pages(x, repo_export_articles, article_file)) == DB_OK)
+		e = pages(x, repo_export_pipelines, pipeline_file);
+	if (e == DB_OK && x->ok)
+		put(x, zero, sizeof(zero));	/* the end of the archive */
+	return e;
+}
+
 void
 api_me_export(struct req *r)
 {
-	static const char zero[2 * TAR_BLOCK];
 	struct exporter x;
 	enum db_status e;
-	char day[16];
-	time_t now = time(NULL);
-	struct tm tm;
 
 	/* The credential check before the first byte goes out. */
 	auth_settle(r);
 	if (!r->user.ok)
 		return;
-	if ((e = repo_export_begin()) != DB_OK) {
-		http_db_failed(r, e);
-		return;
-	}
 	memset(&x, 0, sizeof(x));
 	x.r = r;
 	x.ok = true;
-	x.mtime = (long long)now;
+	x.mtime = (long long)time(NULL);
 	buf_init(&x.file);
-	gmtime_r(&now, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	http_header(r, "Content-Disposition",
-	    "attachment; filename=\"blogposter-export-%s.tar\"", day);
-	http_stream_begin(r, "application/x-tar");
-
-	entry(&x, EXPORT_DIR "/", '5');
-	entry(&x, EXPORT_DIR "/articles/", '5');
-	entry(&x, EXPORT_DIR "/pipelines/", '5');
-	if ((e = usage_file(&x)) == DB_OK &&
-	    (e = pages(&x, repo_export_articles, article_file)) == DB_OK)
-		e = pages(&x, repo_export_pipelines, pipeline_file);
-	repo_export_end();
-	if (e != DB_OK)
+	if ((e = repo_export_begin()) == DB_OK) {
+		e = export_unit(&x);
+		repo_export_end();
+	}
+	buf_free(&x.file);
+	if (!r->streamed)
+		http_db_failed(r, e);
+	else if (e != DB_OK)
 		log_warnx("export for user %s stopped: database error %d; "
 		    "the archive is cut short", r->user.id, (int)e);
 	else if (!x.ok)
 		log_info("export for user %s: the client went away", r->user.id);
-	else
-		put(&x, zero, sizeof(zero));	/* the end of the archive */
-	buf_free(&x.file);
 }
