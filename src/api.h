@@ -37,6 +37,9 @@ void api_me_password(struct req *r);
 void api_me_key_create(struct req *r);
 void api_me_key_delete(struct req *r);
 
+/* api_export.c */
+void api_me_export(struct req *r);
+
 /* api_admin.c */
 void api_admin_users_list(struct req *r);
 void api_admin_users_patch(struct req *r);

@@ -384,6 +384,8 @@ http_respond(struct req *r)
 	char head[128];
 	size_t i;
 
+	if (r->streamed)
+		return;		/* http_stream_begin sent it all */
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (reasons[i].code == r->status)
 			reason = reasons[i].text;
@@ -401,6 +403,36 @@ http_respond(struct req *r)
 	    "Content-Length: %zu\r\n\r\n", r->out.len);
 	FCGX_PutS(head, r->fcgi->out);
 	FCGX_PutStr(r->out.data, (int)r->out.len, r->fcgi->out);
+}
+
+void
+http_stream_begin(struct req *r, const char *ct)
+{
+	FCGX_PutS("Status: 200 OK\r\nCache-Control: no-store\r\n",
+	    r->fcgi->out);
+	if (r->hdrs.len > 0)
+		FCGX_PutStr(r->hdrs.data, (int)r->hdrs.len, r->fcgi->out);
+	FCGX_PutS("Content-Type: ", r->fcgi->out);
+	FCGX_PutS(ct, r->fcgi->out);
+	FCGX_PutS("\r\n\r\n", r->fcgi->out);
+	r->status = 200;
+	r->streamed = true;
+}
+
+bool
+http_stream_write(struct req *r, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		int k = n > 65536 ? 65536 : (int)n;
+
+		if (FCGX_PutStr(c, k, r->fcgi->out) != k)
+			return false;
+		c += k;
+		n -= (size_t)k;
+	}
+	return true;
 }
 
 struct req *

@@ -57,6 +57,7 @@ struct req {
 	struct buf		 out;		/* response body */
 	struct buf		 hdrs;		/* extra response headers */
 	struct jw		 errw;		/* an error body left open */
+	bool			 streamed;	/* http_stream_begin: sent as it goes */
 	void			**allocs;	/* freed at the end of the request */
 	size_t			 nallocs, allocs_cap;
 	long long		 t0_us;
@@ -128,6 +129,15 @@ char *req_strdup(struct req *r, const char *s);
 /* Add a response header line ("Name: value"). */
 void http_header(struct req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * A streamed answer (an export): http_stream_begin sends the 200 status
+ * line, the extra headers and Content-Type ct now, without a length; the
+ * body follows with http_stream_write (false once the client is gone);
+ * http_respond then sends nothing more.
+ */
+void http_stream_begin(struct req *r, const char *ct);
+bool http_stream_write(struct req *r, const void *p, size_t n);
 
 /* Set the status of a JSON response already written to r->out. */
 void http_status(struct req *r, int status);

@@ -5,6 +5,7 @@
 
 #include "db_stmt.h"
 #include "repo.h"
+#include "repo_export.h"
 
 enum meta_stmt {
 	META_SCHEMA_VERSION,
@@ -25,6 +26,7 @@ const struct stmt_table *const repo_tables[] = {
 	&repo_pipelines_table,
 	&repo_usage_table,
 	&repo_idempotency_table,
+	&repo_export_table,
 	NULL
 };
 

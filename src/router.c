@@ -85,6 +85,9 @@ static const struct route routes[ROUTE__MAX] = {
 	/* ROUTE_ME_KEY_DELETE */
 	{ "DELETE", "/api/v1/me/api-key", api_me_key_delete,
 	  RF_AUTH, NULL, "me_api_key_delete" },
+	/* ROUTE_ME_EXPORT */
+	{ "GET", "/api/v1/me/export", api_me_export,
+	  RF_AUTH, NULL, "me_export" },
 	/* ROUTE_ADMIN_USERS_LIST */
 	{ "GET", "/api/v1/admin/users", api_admin_users_list,
 	  RF_AUTH | RF_ADMIN, NULL, "admin_users_list" },

@@ -29,6 +29,7 @@ use BP::Pin;    # before any Mojo module
 use Test::More;
 use Mojo::JSON qw(true false);
 use Time::HiRes qw(sleep time);
+use POSIX ();
 
 use BP::WebDriver;
 
@@ -736,6 +737,14 @@ subtest 'account: API key, password, sign out everywhere' => sub {
     $wd->wait_for(sub { text_of('#new-key-status') }, 'the copy status');
     $wd->full_screenshot('account-new-key');
     console_clean('account, key rotated');
+
+    # The export: a download link to the archive of everything the user owns.
+    is($wd->attr('#export-link', 'href'), '/api/v1/me/export', 'the account page links to the export');
+    ok(defined $wd->attr('#export-link', 'download'), 'as a download');
+    is($wd->js(q{var x = new XMLHttpRequest(); x.open('GET', '/api/v1/me/export', false); x.send();
+                 return x.status + ' ' + x.getResponseHeader('Content-Type') + ' ' + x.getResponseHeader('Content-Disposition')}),
+       '200 application/x-tar attachment; filename="blogposter-export-' . POSIX::strftime('%Y-%m-%d', gmtime) . '.tar"',
+       'the signed-in browser gets the archive');
 
     # Password: a wrong current password, then the right one.
     $wd->type('#current_password', 'not my password!!');

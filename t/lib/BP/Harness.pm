@@ -685,6 +685,19 @@ sub restart_pg {
 
 sub pg_running { $_[0]{pg_running} }
 
+# The cluster's data directory; $h->pg_data($dir) makes start_pg, stop_pg
+# and the teardown use the (stopped) cluster in $dir from now on, e.g. a
+# restored copy of the first. Its configuration must give it the socket
+# directory and port of the first (a copy of its postgresql.conf does).
+sub pg_data {
+    my ($self, $dir) = @_;
+    if (defined $dir) {
+        croak 'stop the cluster before changing its data directory' if $self->{pg_running};
+        $self->{pg_data} = $dir;
+    }
+    return $self->{pg_data};
+}
+
 # The postmaster's pid (from postmaster.pid), or undef when it is not running.
 sub pg_pid {
     my $self = shift;
