@@ -155,4 +155,9 @@ if ($m{'main/list@1M'} && have('list')) {
         $info{articles_big}, $info{articles}, $b->{p50} / 1000, $a->{p50} / 1000, $b->{p50} / $a->{p50},
         $b->{rps} / $a->{rps}, $m{'main/ceiling@1M'} ? $m{'main/ceiling@1M'}{rps} / $m{'main/ceiling'}{rps} : 0);
 }
+if ($m{'main/search@1M'} && $m{'main/list@1M'}) {
+    my ($a, $b) = ($m{'main/list@1M'}, $m{'main/search@1M'});
+    check($b->{p50} <= 2 * $a->{p50}, sprintf 'title search median latency at %d articles <= 2 x the plain list: %.2f ms / %.2f ms = %.2f (req/s %.2f)',
+        $info{articles_big}, $b->{p50} / 1000, $a->{p50} / 1000, $b->{p50} / $a->{p50}, $b->{rps} / $a->{rps});
+}
 print "\nTargets:\n", join("\n", @check), "\n" if @check;
