@@ -122,18 +122,23 @@ enum article_col {
 	" AND CASE WHEN $" e "::bool THEN a.updated_at = $" n "::timestamptz" \
 	" ELSE date_trunc('second', a.updated_at) = $" n "::timestamptz END"
 
+/*
+ * The four statements of a list in one order (repo_list picks one): plain,
+ * with a status, after a cursor, both; op is "<" (newest first, tail
+ * LIST_TAIL) or ">" (oldest first, LIST_TAIL_OLDEST).
+ */
+#define LIST_STMTS(name, op, tail)					\
+	{ name, LIST_HEAD tail, 2, DB_ROWS },				\
+	{ name "_status", LIST_HEAD " AND a.status = $3" tail, 3, DB_ROWS }, \
+	{ name "_cursor", LIST_HEAD " AND (a.created_at, a.id) " op	\
+	  " ($3::timestamptz, $4::uuid)" tail, 4, DB_ROWS },		\
+	{ name "_status_cursor", LIST_HEAD " AND a.status = $3"	\
+	  " AND (a.created_at, a.id) " op " ($4::timestamptz, $5::uuid)"	\
+	  tail, 5, DB_ROWS }
+
 static const struct stmt stmts[ART__MAX] = {
-	{ "articles_list",	/* ART_LIST */
-	  LIST_HEAD LIST_TAIL, 2, DB_ROWS },
-	{ "articles_list_status",	/* ART_LIST_STATUS */
-	  LIST_HEAD " AND a.status = $3" LIST_TAIL, 3, DB_ROWS },
-	{ "articles_list_cursor",	/* ART_LIST_CURSOR */
-	  LIST_HEAD " AND (a.created_at, a.id) < ($3::timestamptz, $4::uuid)"
-	  LIST_TAIL, 4, DB_ROWS },
-	{ "articles_list_status_cursor",	/* ART_LIST_STATUS_CURSOR */
-	  LIST_HEAD " AND a.status = $3"
-	  " AND (a.created_at, a.id) < ($4::timestamptz, $5::uuid)"
-	  LIST_TAIL, 5, DB_ROWS },
+	/* ART_LIST, ART_LIST_STATUS, ART_LIST_CURSOR, ART_LIST_STATUS_CURSOR */
+	LIST_STMTS("articles_list", "<", LIST_TAIL),
 	{ "articles_get",	/* ART_GET */
 	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2, DB_ROWS },
@@ -194,18 +199,11 @@ static const struct stmt stmts[ART__MAX] = {
 	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid"
 	  IF_UNCHANGED("3", "4"), 4, DB_ROWS },
-	/* the lists again, oldest first (the same indexes, scanned backward) */
-	{ "articles_list_oldest",	/* ART_LIST_OLDEST */
-	  LIST_HEAD LIST_TAIL_OLDEST, 2, DB_ROWS },
-	{ "articles_list_oldest_status",	/* ART_LIST_OLDEST_STATUS */
-	  LIST_HEAD " AND a.status = $3" LIST_TAIL_OLDEST, 3, DB_ROWS },
-	{ "articles_list_oldest_cursor",	/* ART_LIST_OLDEST_CURSOR */
-	  LIST_HEAD " AND (a.created_at, a.id) > ($3::timestamptz, $4::uuid)"
-	  LIST_TAIL_OLDEST, 4, DB_ROWS },
-	{ "articles_list_oldest_status_cursor",	/* ART_LIST_OLDEST_STATUS_CURSOR */
-	  LIST_HEAD " AND a.status = $3"
-	  " AND (a.created_at, a.id) > ($4::timestamptz, $5::uuid)"
-	  LIST_TAIL_OLDEST, 5, DB_ROWS },
+	/*
+	 * ART_LIST_OLDEST and its three: the lists again, oldest first (the
+	 * same indexes, scanned backward)
+	 */
+	LIST_STMTS("articles_list_oldest", ">", LIST_TAIL_OLDEST),
 	/*
 	 * The lists with a title search: $3 the text the title contains
 	 * (ILIKE; its %, _ and backslash are taken literally), $4 the status

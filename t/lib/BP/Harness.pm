@@ -942,13 +942,8 @@ sub _free_port {
 
 # ---------------------------------------------------------------- files
 
-sub _slurp {
-    my $f = shift;
-    open my $fh, '<:raw', $f or return undef;
-    local $/;
-    my $s = <$fh>;
-    return $s // '';
-}
+# A whole file's bytes, or undef (BP::Stack's).
+sub _slurp { return BP::Stack::_slurp(@_) }
 
 sub _spew {
     my ($f, $s) = @_;
