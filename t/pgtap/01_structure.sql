@@ -2,7 +2,7 @@
 -- Run with pg_prove against a database holding sql/migrations/*.sql and
 -- the pgtap extension (see t/pgtap.t).
 BEGIN;
-SELECT plan(125);
+SELECT plan(126);
 
 -- Tables and their exact columns -------------------------------------------
 
@@ -173,7 +173,7 @@ SELECT is(pg_get_indexdef(i::regclass), d, 'index ' || i)
     ('articles_user_status_created_idx',
      'CREATE INDEX articles_user_status_created_idx ON public.articles USING btree (user_id, status, created_at DESC, id DESC)'),
     ('articles_title_trgm_idx',
-     'CREATE INDEX articles_title_trgm_idx ON public.articles USING gin (title gin_trgm_ops)'),
+     'CREATE INDEX articles_title_trgm_idx ON public.articles USING gin (user_id, title gin_trgm_ops)'),
     ('pipelines_user_started_idx',
      'CREATE INDEX pipelines_user_started_idx ON public.pipelines USING btree (user_id, started_at DESC, id DESC)'),
     ('pipelines_user_status_started_idx',
@@ -187,6 +187,7 @@ SELECT is(pg_get_indexdef(i::regclass), d, 'index ' || i)
   ) AS v(i, d);
 
 SELECT has_extension('pg_trgm', 'pg_trgm is installed (the title search index)');
+SELECT has_extension('btree_gin', 'btree_gin is installed (the title search index is per user)');
 
 -- Triggers and functions -----------------------------------------------------------
 
