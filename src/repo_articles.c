@@ -272,15 +272,23 @@ each_row(enum db_status e, PGresult *res, repo_article_fn *each, void *arg)
 	return e;
 }
 
-enum db_status
-repo_articles_list(const char *user, const char *status,
+/* The list whose four statements start at first (LIST_STMTS), to each(). */
+static enum db_status
+list_rows(const struct stmt *first, const char *user, const char *status,
     const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg)
 {
 	PGresult *res;
 	enum db_status e;
 
-	e = repo_list(&stmts[ART_LIST], user, status, c, limit, &res);
+	e = repo_list(first, user, status, c, limit, &res);
 	return each_row(e, res, each, arg);
+}
+
+enum db_status
+repo_articles_list(const char *user, const char *status,
+    const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg)
+{
+	return list_rows(&stmts[ART_LIST], user, status, c, limit, each, arg);
 }
 
 enum db_status
@@ -316,6 +324,24 @@ repo_articles_create(const char *user, const char *slug_base,
 	return each_row(e, res, one, arg);
 }
 
+/*
+ * The parameters of ART_UPDATE and ART_UPDATE_IF: $1 user, $2 id, $3 the
+ * mask (written to mask), then the fields in enum article_field order.
+ */
+static void
+update_params(const char **p, char mask[16], const char *user, const char *id,
+    const struct article_in *in)
+{
+	int f;
+
+	snprintf(mask, 16, "%u", in->mask);
+	p[0] = user;
+	p[1] = id;
+	p[2] = mask;
+	for (f = 0; f < AF__MAX; f++)
+		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+}
+
 enum db_status
 repo_articles_update(const char *user, const char *id,
     const struct article_in *in, repo_article_fn *one, void *arg)
@@ -324,14 +350,8 @@ repo_articles_update(const char *user, const char *id,
 	char mask[16];
 	PGresult *res;
 	enum db_status e;
-	int f;
 
-	snprintf(mask, sizeof(mask), "%u", in->mask);
-	p[0] = user;
-	p[1] = id;
-	p[2] = mask;
-	for (f = 0; f < AF__MAX; f++)
-		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	update_params(p, mask, user, id, in);
 	e = db_exec(&stmts[ART_UPDATE], p, &res);
 	return each_row(e, res, one, arg);
 }
@@ -366,19 +386,13 @@ repo_articles_update_if(const char *user, const char *id,
 	char mask[16];
 	PGresult *res;
 	enum db_status e;
-	int f;
 
 	if (in->mask == 0) {
 		e = db_execv(&stmts[ART_GET_IF], &res, user, id, loaded,
 		    exact ? "t" : "f");
 		return each_row(e, res, one, arg);
 	}
-	snprintf(mask, sizeof(mask), "%u", in->mask);
-	p[0] = user;
-	p[1] = id;
-	p[2] = mask;
-	for (f = 0; f < AF__MAX; f++)
-		p[3 + f] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	update_params(p, mask, user, id, in);
 	p[14] = loaded;
 	p[15] = exact ? "t" : "f";
 	e = db_exec(&stmts[ART_UPDATE_IF], p, &res);
@@ -389,11 +403,8 @@ enum db_status
 repo_articles_list_oldest(const char *user, const char *status,
     const struct cursor *c, int64_t limit, repo_article_fn *each, void *arg)
 {
-	PGresult *res;
-	enum db_status e;
-
-	e = repo_list(&stmts[ART_LIST_OLDEST], user, status, c, limit, &res);
-	return each_row(e, res, each, arg);
+	return list_rows(&stmts[ART_LIST_OLDEST], user, status, c, limit, each,
+	    arg);
 }
 
 enum db_status
