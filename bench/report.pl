@@ -2,7 +2,11 @@
 # bench/report.pl RESULTS WALSTATS key=value...: the table of bench/run.
 #
 # RESULTS: round name req/s p50_us p99_us non2xx socket_errors peak_rss_kib
-# WALSTATS: round name requests wal_records wal_bytes wal_syncs sync_ms
+# WALSTATS: round name requests wal_records wal_bytes wal_syncs sync_ms wal_writes
+# A scenario with a ceiling of its own (ceiling:create for create,
+# create@pgbouncer, create~unnamed and create~async; ceiling:pipeline for
+# pipeline...) is set against it in /ceiling and /bound; the others against
+# the list's (ceiling).
 # Names ending in @1M were measured against the copy grown to 1,000,000
 # articles (--big); in @pgbouncer through PgBouncer, ~unnamed with
 # DB_POOL_MODE=transaction straight to PostgreSQL (--pooler pgbouncer).
@@ -40,32 +44,42 @@ for my $k (keys %r) {
 
 my $together;    # floor~together/floor + ceiling~together/ceiling
 
+# the ceiling of a scenario: its own (ceiling:BASE) if measured, or the list's
+sub ceiling_of {
+    my ($set, $name) = @_;
+    (my $base = $name) =~ s/[@~].*//;
+    $base =~ s/^ceiling://;
+    return $m{"$set/ceiling:$base"} ? "ceiling:$base" : 'ceiling';
+}
+
 sub table {
     my ($set) = @_;
     my $fl = $m{"$set/floor"}{rps};
     my $ce = $m{"$set/ceiling"}{rps};
     my $bound = $fl && $ce ? 1 / (1 / $fl + 1 / $ce) : undef;
-    printf "%-15s %24s %8s %8s %7s %8s %7s %7s %10s  %s\n", 'scenario', 'req/s median (min-max)', 'p50 ms', 'p99 ms',
+    printf "%-17s %24s %8s %8s %7s %8s %7s %7s %10s  %s\n", 'scenario', 'req/s median (min-max)', 'p50 ms', 'p99 ms',
         'errors', '/ceiling', '/floor', '/bound', 'worker RSS', 'CPU us/req c/n/a/pg';
     for my $k (grep { m{^$set/} } @order) {
         my $x = $m{$k};
         (my $name = $k) =~ s{.*/}{};
         my $lat = $name eq 'crypt';
-        printf "%-15s %24s %8s %8s %7d %8s %7s %7s %10s  %s\n", $name,
+        my $c = $m{ "$set/" . ceiling_of($set, $name) }{rps};
+        my $b = $fl && $c ? 1 / (1 / $fl + 1 / $c) : undef;
+        printf "%-17s %24s %8s %8s %7d %8s %7s %7s %10s  %s\n", $name,
             sprintf('%.0f (%.0f-%.0f)', $x->{rps}, $x->{min}, $x->{max}),
             $lat ? '-' : sprintf('%.2f', $x->{p50} / 1000), $lat ? '-' : sprintf('%.2f', $x->{p99} / 1000),
             $x->{err},
-            $ce ? sprintf('%.2f', $x->{rps} / $ce) : '-',
+            $c ? sprintf('%.2f', $x->{rps} / $c) : '-',
             $fl ? sprintf('%.2f', $x->{rps} / $fl) : '-',
-            $bound ? sprintf('%.2f', $x->{rps} / $bound) : '-',
+            $b ? sprintf('%.2f', $x->{rps} / $b) : '-',
             $x->{rss} ? sprintf('%.1f MiB', $x->{rss} / 1024) : '-', $x->{cpu};
     }
-    printf "%-15s %24.0f   = 1 / (1/floor + 1/ceiling)\n", 'combined bound', $bound if $bound;
+    printf "%-17s %24.0f   = 1 / (1/floor + 1/ceiling)\n", 'combined bound', $bound if $bound;
     my ($tf, $tc) = map { $m{"$set/$_~together"} } qw(floor ceiling);
     if ($bound && $tf && $tc) {
         $together = $tf->{rps} / $fl + $tc->{rps} / $ce;
-        printf "%-15s %24.2f   = floor~together/floor + ceiling~together/ceiling: the share of their\n"
-            . "%-15s %24s     separate rates the two keep side by side (the bound assumes 1.00)\n",
+        printf "%-17s %24.2f   = floor~together/floor + ceiling~together/ceiling: the share of their\n"
+            . "%-17s %24s     separate rates the two keep side by side (the bound assumes 1.00)\n",
             'side by side', $together, '', '';
     }
     print "CPU us/req: CPU time per request of client (wrk, pgbench) / nginx / responder (blogposter or floor) / PostgreSQL\n";
@@ -96,6 +110,12 @@ if ($bound && have('list')) {
 if (have(qw(list list_apikey))) {
     my $x = $m{'main/list_apikey'}{rps} / $m{'main/list'}{rps};
     check(abs($x - 1) <= 0.1, sprintf 'list_apikey within 10%% of list: %.2f', $x);
+}
+for my $s (qw(create pipeline)) {
+    next unless have($s, "ceiling:$s");
+    my $x = $m{"main/$s"}{rps} / $m{"main/ceiling:$s"}{rps};
+    check($x >= 0.8, sprintf '%s / its ceiling >= 0.8: %.0f / %.0f = %.2f', $s, $m{"main/$s"}{rps},
+        $m{"main/ceiling:$s"}{rps}, $x);
 }
 if (have(qw(list get))) {
     my $x = $m{'main/get'}{rps} / $m{'main/list'}{rps};
@@ -129,18 +149,21 @@ my %w;
 if (open my $wf, '<', $walstats) {
     while (<$wf>) {
         chomp;
-        my ($round, $name, $n, $rec, $bytes, $syncs, $ms) = split /\t/;
+        my ($round, $name, $n, $rec, $bytes, $syncs, $ms, $writes) = split /\t/;
         my $x = $w{$name} //= {};
         $x->{n} += $n; $x->{rec} += $rec; $x->{bytes} += $bytes; $x->{syncs} += $syncs; $x->{ms} += $ms;
+        $x->{writes} += $writes // 0;
     }
 }
 if (%w) {
     print "\nWAL per request (pg_stat_wal; ~async: synchronous_commit=off, for comparison only)\n";
-    printf "  %-15s %9s %9s %12s %14s %14s\n", 'scenario', 'records', 'bytes', 'WAL syncs', 'ms per sync', 'sync ms/req';
-    for my $name (sort keys %w) {
+    print "  (syncs: wal_sync, the WAL flushes; writes: wal_write, the write() calls of WAL)\n";
+    printf "  %-17s %9s %9s %10s %10s %12s %12s\n", 'scenario', 'records', 'bytes', 'syncs', 'writes', 'ms per sync',
+        'sync ms/req';
+    for my $name (grep { $w{$_} } map { s{^main/}{}r } @order) {
         my $x = $w{$name};
-        printf "  %-15s %9.1f %9.0f %12.3f %14.3f %14.3f\n", $name, $x->{rec} / $x->{n}, $x->{bytes} / $x->{n},
-            $x->{syncs} / $x->{n}, $x->{syncs} ? $x->{ms} / $x->{syncs} : 0, $x->{ms} / $x->{n};
+        printf "  %-17s %9.1f %9.0f %10.3f %10.3f %12.3f %12.3f\n", $name, $x->{rec} / $x->{n}, $x->{bytes} / $x->{n},
+            $x->{syncs} / $x->{n}, $x->{writes} / $x->{n}, $x->{syncs} ? $x->{ms} / $x->{syncs} : 0, $x->{ms} / $x->{n};
     }
     for my $s (qw(create pipeline)) {
         next unless $m{"main/$s"} && $m{"main/$s~async"};

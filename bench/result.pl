@@ -5,7 +5,8 @@
 #   round name req/s p50_us p99_us non2xx socket_errors peak_rss_kib cpu
 # cpu is the CPU time per request in microseconds of client/nginx/responder/
 # PostgreSQL ("-" where none took part).  Also appends the WAL written per
-# request of the writing scenarios to $WALFILE.
+# request of the writing scenarios to $WALFILE:
+#   round name requests wal_records wal_bytes wal_syncs sync_ms wal_writes
 use strict;
 use warnings;
 
@@ -14,11 +15,17 @@ my $text = do { local (@ARGV, $/) = $out; <> };
 my $name = $ENV{NAME};
 my (%v, $n);
 if ($name =~ /^ceiling/) {
+    # a pgbench transaction stands for $REQS requests (ceiling:pipeline:
+    # start and complete): its rate and count are multiplied, its latency
+    # divided (the requests' mean within one transaction)
+    my $k = $ENV{REQS} || 1;
     ($v{rps}) = $text =~ /tps = ([\d.]+) \(without/ or exit 1;
     ($n) = $text =~ /transactions actually processed: (\d+)/;
     my ($fail) = $text =~ /failed transactions: (\d+)/;
-    my @l = sort { $a <=> $b } map { (split)[2] } `cat $tmp/pgb.*`;
+    my @l = sort { $a <=> $b } map { (split)[2] / $k } `cat $tmp/pgb.*`;
     @v{qw(p50_us p99_us non2xx socket_errors)} = ($l[int(@l * .5)], $l[int(@l * .99)], $fail // 0, 0);
+    $v{rps} *= $k;
+    $n *= $k;
 } elsif ($name eq 'crypt') {
     ($v{rps}) = $text =~ /crypt_rn_per_s ([\d.]+)/ or exit 1;
     $n = $v{rps} * $ENV{DUR};
@@ -53,5 +60,5 @@ if ($n && $name =~ /create|pipeline/) {
     my @a = split ' ', $ENV{WAL0};
     my @b = split ' ', $ENV{WAL1};
     open my $f, '>>', $ENV{WALFILE} or die "$ENV{WALFILE}: $!\n";
-    printf $f "%s\t%s\t%d\t%d\t%d\t%d\t%.3f\n", $ENV{ROUND}, $name, $n, map { $b[$_] - $a[$_] } 0 .. 3;
+    printf $f "%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%d\n", $ENV{ROUND}, $name, $n, map { $b[$_] - $a[$_] } 0 .. 4;
 }
