@@ -64,5 +64,7 @@ $$;
 COMMENT ON FUNCTION bp_title_keys(uuid, text) IS 'The keys of articles_title_keys_idx: every trigram of lower(title), hashed with the owner.';
 COMMENT ON FUNCTION bp_title_search_keys(uuid, text) IS 'Keys every title containing q (ignoring case) has in articles_title_keys_idx; empty below 3 characters.';
 
-DROP INDEX IF EXISTS articles_title_trgm_idx;
+-- The new index first, under a lock that lets reads go on while it is
+-- built; dropping the old one locks the table out, but only at the end.
 CREATE INDEX articles_title_keys_idx ON articles USING gin (bp_title_keys(user_id, title));
+DROP INDEX IF EXISTS articles_title_trgm_idx;
