@@ -199,6 +199,25 @@ my @want = map { $_->[0] } $h->psql(q{SELECT id FROM articles WHERE user_id = $1
 is_deeply($walked, \@want, 'q across pages of 2, newest first');
 $t->get_ok('/api/v1/articles?q=e&order=oldest&limit=100', auth($s))->status_is(200);
 is_deeply([ map { $_->{id} } @{ $t->tx->res->json->{items} } ], [ reverse @want ], 'and oldest first');
+# from three characters on, the search goes through the title index
+# (trigrams hashed with their owner): the same answers, across pages,
+# after a rename, and never another user's titles
+my @series = map {
+    $t->post_ok('/api/v1/articles', auth($s), json => { title => "Series part $_ of five" })->status_is(201);
+    $t->tx->res->json->{id}
+} 1 .. 5;
+$t->post_ok('/api/v1/articles', auth($u), json => { title => 'Series part 9 of five' })->status_is(201);
+my ($keyed) = ((sub { my @ids; my $c; while (1) {
+    $t->get_ok('/api/v1/articles?q=PART%20&limit=2' . ($c ? "&cursor=$c" : ''), auth($s))->status_is(200);
+    push @ids, map { $_->{id} } @{ $t->tx->res->json->{items} };
+    $c = $t->tx->res->json->{next_cursor} or last } return \@ids })->());
+is_deeply($keyed, [ reverse @series ], 'q=PART across pages of 2: the five, newest first, not the other user\'s');
+$t->patch_ok("/api/v1/articles/$series[2]", auth($s), json => { title => 'Renamed chapter' })->status_is(200);
+is_deeply(search('q=part%203'), [], 'a renamed title is no longer found under its old words');
+is_deeply(search('q=RENAMED%20chap'), ['Renamed chapter'], 'and is found under its new ones');
+is_deeply(search('q=of%20five'), [ map { "Series part $_ of five" } 1, 2, 4, 5 ], 'a q that ends a title');
+is_deeply(search('q=' . ('Series part 1 of five' x 2)), [], 'a q longer than any title');
+$t->delete_ok("/api/v1/articles/$_", auth($s))->status_is(204) for @series;
 $t->get_ok('/api/v1/articles?q=' . ('x' x 201), auth($s));
 error_is($t, 400, 'validation_failed', 'q', 'q over 200 characters: 400');
 $t->get_ok('/api/v1/articles?q=' . ('é' x 200), auth($s))->status_is(200, '200 characters (not bytes) are fine');

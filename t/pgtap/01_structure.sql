@@ -2,7 +2,7 @@
 -- Run with pg_prove against a database holding sql/migrations/*.sql and
 -- the pgtap extension (see t/pgtap.t).
 BEGIN;
-SELECT plan(126);
+SELECT plan(128);
 
 -- Tables and their exact columns -------------------------------------------
 
@@ -160,7 +160,7 @@ SELECT set_eq(
 SELECT indexes_are('users', ARRAY['users_pkey', 'users_email_key', 'users_api_key_hash_key']);
 SELECT indexes_are('articles', ARRAY['articles_pkey', 'articles_user_id_slug_key', 'articles_id_user_id_key',
                                      'articles_user_created_idx', 'articles_user_status_created_idx',
-                                     'articles_title_trgm_idx']);
+                                     'articles_title_keys_idx']);
 SELECT indexes_are('pipelines', ARRAY['pipelines_pkey', 'pipelines_user_started_idx', 'pipelines_user_status_started_idx',
                                       'pipelines_running_idx', 'pipelines_article_id_idx']);
 SELECT indexes_are('api_usage', ARRAY['api_usage_pkey']);
@@ -172,8 +172,8 @@ SELECT is(pg_get_indexdef(i::regclass), d, 'index ' || i)
      'CREATE INDEX articles_user_created_idx ON public.articles USING btree (user_id, created_at DESC, id DESC)'),
     ('articles_user_status_created_idx',
      'CREATE INDEX articles_user_status_created_idx ON public.articles USING btree (user_id, status, created_at DESC, id DESC)'),
-    ('articles_title_trgm_idx',
-     'CREATE INDEX articles_title_trgm_idx ON public.articles USING gin (user_id, title gin_trgm_ops)'),
+    ('articles_title_keys_idx',
+     'CREATE INDEX articles_title_keys_idx ON public.articles USING gin (bp_title_keys(user_id, title))'),
     ('pipelines_user_started_idx',
      'CREATE INDEX pipelines_user_started_idx ON public.pipelines USING btree (user_id, started_at DESC, id DESC)'),
     ('pipelines_user_status_started_idx',
@@ -186,14 +186,16 @@ SELECT is(pg_get_indexdef(i::regclass), d, 'index ' || i)
      'CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING btree (created_at)')
   ) AS v(i, d);
 
-SELECT has_extension('pg_trgm', 'pg_trgm is installed (the title search index)');
-SELECT has_extension('btree_gin', 'btree_gin is installed (the title search index is per user)');
 
 -- Triggers and functions -----------------------------------------------------------
 
 SELECT trigger_is('users', 'users_touch_updated_at', 'bp_touch_updated_at');
 SELECT trigger_is('articles', 'articles_touch_updated_at', 'bp_touch_updated_at');
 
+SELECT has_function('bp_title_keys', ARRAY['uuid', 'text']);
+SELECT volatility_is('bp_title_keys', ARRAY['uuid', 'text'], 'immutable');
+SELECT has_function('bp_title_search_keys', ARRAY['uuid', 'text']);
+SELECT volatility_is('bp_title_search_keys', ARRAY['uuid', 'text'], 'immutable');
 SELECT has_function('bp_embedding_in', ARRAY['text']);
 SELECT volatility_is('bp_embedding_in', ARRAY['text'], 'immutable');
 SELECT is_strict('bp_embedding_in', ARRAY['text']);

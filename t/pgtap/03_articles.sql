@@ -1,7 +1,7 @@
 -- articles: constraints, ownership, slugs; embeddings and the <=> operator.
 BEGIN;
 \ir _helpers.psql
-SELECT plan(86);
+SELECT plan(93);
 
 INSERT INTO users (id, email, password_hash) VALUES
     ('00000000-0000-4000-8000-0000000000a1', 'alice@example.com', 'hash'),
@@ -171,6 +171,36 @@ BEGIN
 END
 $$;
 SELECT * FROM pg_temp.fallback_checks();
+
+-- The title search keys (migration 0008): every title that contains q,
+-- ignoring case, has all of q's keys, and the keys are the owner's own.
+CREATE TEMP TABLE title_q (title, q) AS VALUES
+    ('Keyword research basics', 'keyword'), ('Keyword research basics', 'ARCH BAS'),
+    ('Café au lait, CRÈME brûlée', 'crème BRÛ'), ('Ünïcode straße 日本語テキスト', 'straSSE 日本語テ'),
+    ('Ünïcode straße 日本語テキスト', 'ÜNÏ'), ('100% organic_growth \ now', '% organic_g'),
+    ('abc', 'abc'), ('abcd', 'bcd'), (repeat('lorem ipsum ', 40), repeat('ipsum lorem ', 16) || 'ips');
+SELECT cmp_ok((SELECT count(*) FROM title_q WHERE strpos(lower(title), lower(q)) > 0), '>=', 6::bigint,
+    'most titles contain their q, ignoring case');
+SELECT is_empty(
+    $$SELECT title, q FROM title_q
+       WHERE strpos(lower(title), lower(q)) > 0
+         AND NOT bp_title_keys('00000000-0000-4000-8000-0000000000a1', title)
+                 @> bp_title_search_keys('00000000-0000-4000-8000-0000000000a1', q)$$,
+    'a title that contains q has every key of q');
+SELECT ok(cardinality(bp_title_search_keys('00000000-0000-4000-8000-0000000000a1', repeat('x', 200))) <= 6,
+    'q has at most 6 keys, however long');
+SELECT is(bp_title_search_keys('00000000-0000-4000-8000-0000000000a1', 'ab'), '{}'::int8[],
+    'fewer than three characters: no key');
+SELECT ok(NOT (bp_title_keys('00000000-0000-4000-8000-0000000000b1', 'Keyword research')
+               && bp_title_search_keys('00000000-0000-4000-8000-0000000000a1', 'keyword')),
+    'another owner''s title has none of the keys');
+SELECT is(cardinality(bp_title_keys('00000000-0000-4000-8000-0000000000a1', 'Hello')), 3,
+    'a title has a key for each of its trigrams');
+SELECT isnt_empty(
+    $$SELECT 1 FROM articles
+       WHERE bp_title_keys(user_id, title) @> bp_title_search_keys('00000000-0000-4000-8000-0000000000a1', 'ELL')
+         AND id = '10000000-0000-4000-8000-000000000001'$$,
+    'the index expression finds a stored title');
 
 SELECT * FROM finish();
 ROLLBACK;
