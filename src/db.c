@@ -477,12 +477,23 @@ outcome(const struct stmt *s, PGresult *r, PGresult **res)
 	return e;
 }
 
-/* The guard's status from its result (which it frees). */
+/*
+ * The guard's status from its result (which it frees).  A guard fails
+ * with SQLSTATE 28000 (bp_credentials_denied) where it found no row:
+ * that is its DB_EMPTY, not an error.
+ */
 static enum db_status
 guard_outcome(PGresult *g)
 {
 	PGresult *kept = NULL;
-	enum db_status e = g ? outcome(self.guard.s, g, &kept) :
+	const char *state = g ? PQresultErrorField(g, PG_DIAG_SQLSTATE) : NULL;
+	enum db_status e;
+
+	if (state != NULL && strcmp(state, "28000") == 0) {
+		PQclear(g);
+		return guard_done(DB_EMPTY);
+	}
+	e = g ? outcome(self.guard.s, g, &kept) :
 	    classify(self.guard.s->name, NULL);
 
 	PQclear(kept);
@@ -631,8 +642,8 @@ exec_piped(const struct stmt *s, const char *const *params, PGresult **res)
 	bool guard = self.guard.state == GUARD_PENDING, commit, failed = false;
 	int i, n;
 
-	/* never commit before knowing the guard found its row */
-	commit = self.tx.commit_next && self.tx.sql != NULL && !guard;
+	/* a guard that finds no row fails, and the COMMIT does not run */
+	commit = self.tx.commit_next && self.tx.sql != NULL;
 	self.tx.commit_next = false;
 	if (!pipe_open() || !send_stmt(s, params))
 		return pipeline_broken(s->name, guard);
@@ -766,10 +777,21 @@ guard_first(void)
 	return e == DB_EMPTY ? DB_DENIED : e;
 }
 
+/* True when the request's guard found no row: nothing more may run. */
+static bool
+guard_denied(void)
+{
+	return self.guard.state == GUARD_DONE && self.guard.status != DB_OK;
+}
+
 enum db_status
 db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 {
 	*res = NULL;
+	if (guard_denied()) {
+		self.tx.commit_next = false;
+		return DB_DENIED;
+	}
 	if (!self.up) {
 		self.tx.commit_next = false;
 		return self.guard.state == GUARD_PENDING ? guard_done(DB_DOWN) :
@@ -790,6 +812,8 @@ db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 enum db_status
 db_ahead(const struct stmt *s, const char *const *params)
 {
+	if (guard_denied())
+		return DB_DENIED;
 	if (!self.up)
 		return DB_DOWN;
 	if (self.pipe.n == 0 && !self.pipe.broken && !prepared(s))
@@ -983,8 +1007,7 @@ db_tx_run(enum db_tx_kind kind, int tries, enum db_status (*unit)(void *),
 		if (self.pipe.n > 0 || self.pipe.broken)
 			e = pipe_abandon(e);
 		/* the guard found no row: nothing of the unit is kept */
-		if (e == DB_OK && self.guard.state == GUARD_DONE &&
-		    self.guard.status != DB_OK)
+		if (e == DB_OK && guard_denied())
 			e = DB_DENIED;
 		if (e == DB_OK) {
 			/* nothing open: committed already, or nothing ran */

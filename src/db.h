@@ -101,9 +101,9 @@ enum db_status db_tx(enum db_status (*unit)(void *), void *arg);
  * transaction is committed: use it only where an answer that makes the
  * unit give up means nothing was written (a check folded into the write,
  * an ON CONFLICT DO NOTHING).  A statement the unit runs after it begins
- * a new transaction, which db_tx commits or rolls back as usual.  Not
- * carried when the request's guard goes in the same round trip: its
- * answer must be known first.
+ * a new transaction, which db_tx commits or rolls back as usual.  A
+ * guard in the same round trip that finds no row fails, and the COMMIT
+ * does not run.
  */
 void db_commit_next(void);
 
@@ -123,17 +123,17 @@ enum db_status db_tx_run(enum db_tx_kind kind, int tries,
 
 /*
  * A guard: a statement that must return a row for the request to count
- * (the authenticated-user check of a read).  It is not run here: the
- * request's next statement sends the guard and itself in one round trip
- * (libpq pipeline mode, one Sync, so one implicit transaction) and
- * returns DB_DENIED, without the statement's rows, when the guard
- * returned no row, or the guard's own error when it failed.  Only for
- * statements that change nothing: the statement runs either way.  In a
- * transaction (db_tx) the guard runs after the BEGIN, so that a denial
- * rolls back whatever ran with it.  Any other use of the connection runs
- * a pending guard alone first.  The
- * parameters are copied (at most 3, 79 bytes each).  s is a struct stmt
- * (db_stmt.h).
+ * (the authenticated-user check).  It is not run here: the request's next
+ * statement sends the guard and itself in one round trip (libpq pipeline
+ * mode, one Sync: one transaction, implicit or db_tx's) and returns
+ * DB_DENIED, without the statement's rows, when the guard found no row,
+ * or the guard's own error when it failed.  A guard fails where it finds
+ * no row (SQLSTATE 28000, bp_credentials_denied), so that the statements
+ * sent with it, a COMMIT included, do not run; once it has, no statement
+ * of the request runs (DB_DENIED).  In a transaction (db_tx) it runs
+ * after the BEGIN.  Any other use of the connection runs a pending guard
+ * alone first.  The parameters are copied (at most 3, 79 bytes each).  s
+ * is a struct stmt (db_stmt.h).
  */
 struct stmt;
 void db_guard(const struct stmt *s, const char *const *params);

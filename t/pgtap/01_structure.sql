@@ -2,7 +2,7 @@
 -- Run with pg_prove against a database holding sql/migrations/*.sql and
 -- the pgtap extension (see t/pgtap.t).
 BEGIN;
-SELECT plan(126);
+SELECT plan(128);
 
 -- Tables and their exact columns -------------------------------------------
 
@@ -193,6 +193,11 @@ SELECT has_extension('btree_gin', 'btree_gin is installed (the title search inde
 
 SELECT trigger_is('users', 'users_touch_updated_at', 'bp_touch_updated_at');
 SELECT trigger_is('articles', 'articles_touch_updated_at', 'bp_touch_updated_at');
+
+SELECT has_function('bp_credentials_denied', '{}'::name[]);
+SELECT throws_ok('SELECT bp_credentials_denied()', '28000',
+                 'the credentials are no longer valid',
+                 'bp_credentials_denied() fails with SQLSTATE 28000 (what a credential check sent with writes relies on)');
 
 SELECT has_function('bp_embedding_in', ARRAY['text']);
 SELECT volatility_is('bp_embedding_in', ARRAY['text'], 'immutable');
