@@ -14,7 +14,10 @@
  *
  * Every result goes through outcome(): the status the statement declares
  * is the only success, and every failure is classified here by SQLSTATE.
- * Transactions have one owner, db_tx().
+ * Transactions have one owner, db_tx().  A request's round trips are
+ * few: its credential check (db_guard), a transaction's BEGIN, statements
+ * sent ahead (db_ahead) and a COMMIT (db_commit_next) go with the next
+ * statement in one libpq pipeline (exec_piped), with one Sync.
  */
 #include "autoconf.h"
 
