@@ -248,15 +248,10 @@ struct create_args {
 };
 
 /*
- * One attempt at the create transaction (http_tx).  DB_OK: created and
- * answered; DB_ROLLBACK: answered (replayed, or refused); otherwise
- * nothing is answered.
- */
-/*
- * MAX_STORED_ARTICLES_PER_USER: false when the user has that many (answered
- * 409 article_limit_reached, *e DB_ROLLBACK) or on a failure (*e).  The
- * user's row lock, the one pipeline starts take, makes the count and the
- * insert after it one step: concurrent creates never pass the limit.
+ * MAX_STORED_ARTICLES_PER_USER, after an insert that inserted nothing: true
+ * when the user is below it (the slug was the reason), false when the
+ * user has that many (answered 409 article_limit_reached, *e DB_ROLLBACK)
+ * or on a failure (*e).
  */
 static bool
 below_stored_limit(struct req *r, enum db_status *e)
@@ -264,14 +259,6 @@ below_stored_limit(struct req *r, enum db_status *e)
 	int64_t n;
 	struct jw *w;
 
-	if ((*e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY) {
-		http_fail(r, ERR_UNAUTHORIZED, NULL, "the credentials are no "
-		    "longer valid");
-		*e = DB_ROLLBACK;
-		return false;
-	}
-	if (*e != DB_OK)
-		return false;
 	if ((*e = repo_articles_count(r->user.id, cfg.max_stored_articles,
 	    &n)) != DB_OK)
 		return false;
@@ -291,6 +278,16 @@ below_stored_limit(struct req *r, enum db_status *e)
 	return false;
 }
 
+/*
+ * One attempt at the create transaction (http_tx).  DB_OK: created and
+ * answered; DB_ROLLBACK: answered (replayed, or refused); otherwise
+ * nothing is answered.  The user's row lock, the one pipeline starts
+ * take, goes in one round trip with the insert, which checks the stored
+ * limit itself: concurrent creates never pass it.  Without an
+ * Idempotency-Key the insert is the last statement and carries the
+ * COMMIT: an insert that inserted nothing wrote nothing, and the count
+ * that tells why runs after it.
+ */
 static enum db_status
 create_tx(struct req *r, const void *arg)
 {
@@ -299,6 +296,7 @@ create_tx(struct req *r, const void *arg)
 	const struct article_in *in = a->in;
 	const char *base = a->base;
 	struct answer an = { r, 201, true };
+	bool explicit = (in->mask & (1u << AF_SLUG)) != 0;
 	enum db_status e;
 	int tries;
 
@@ -310,16 +308,28 @@ create_tx(struct req *r, const void *arg)
 	case IDEM_ERR:
 		return e;
 	}
-	if (!below_stored_limit(r, &e))
-		return e;
 	for (tries = 0; tries < SLUG_TRIES; tries++) {
-		e = repo_articles_create(r->user.id, base, in, answer_article,
-		    &an);
-		if (e != DB_UNIQUE || (in->mask & (1u << AF_SLUG)))
+		if ((e = repo_pipelines_lock_user(r->user.id)) != DB_OK)
+			return e;
+		if (!k->active)
+			db_commit_next();
+		e = repo_articles_create(r->user.id, base, in,
+		    cfg.max_stored_articles, answer_article, &an);
+		if (e != DB_EMPTY)
+			break;
+		if (!below_stored_limit(r, &e))
+			return e;
+		e = DB_UNIQUE;
+		if (explicit)
 			break;
 	}
+	if (e == DB_DENIED) {
+		http_fail(r, ERR_UNAUTHORIZED, NULL, "the credentials are no "
+		    "longer valid");
+		return DB_ROLLBACK;
+	}
 	if (e == DB_UNIQUE) {
-		if (in->mask & (1u << AF_SLUG))
+		if (explicit)
 			http_fail(r, ERR_SLUG_TAKEN, "slug",
 			    "you already have an "
 			    "article with this slug");
@@ -330,6 +340,8 @@ create_tx(struct req *r, const void *arg)
 	}
 	if (e != DB_OK)
 		return e;
+	if (k->active)
+		db_commit_next();
 	return idem_store(r, k);
 }
 

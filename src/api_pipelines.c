@@ -161,12 +161,19 @@ start_tx(struct req *r, const void *arg)
 	case IDEM_ERR:
 		return e;
 	}
-	if ((e = repo_pipelines_lock_user(r->user.id)) == DB_EMPTY)
-		return account_gone(r);
-	if (e != DB_OK)
+	/*
+	 * The lock goes in one round trip with the start, and without an
+	 * Idempotency-Key the COMMIT too: a start the limits refuse inserts
+	 * nothing, and one without the user's row finds no limits.
+	 */
+	if ((e = repo_pipelines_lock_user(r->user.id)) != DB_OK)
 		return e;
+	if (!k->active)
+		db_commit_next();
 	e = repo_pipelines_start(r->user.id, article_id, estimate, &st,
 	    answer_pipeline, &an);
+	if (e == DB_DENIED)
+		return account_gone(r);
 	if (e == DB_FOREIGN) {
 		/* the article went away between the check and the insert */
 		http_fail(r, ERR_VALIDATION, "article_id", "article_id is not one of your "
@@ -185,6 +192,8 @@ start_tx(struct req *r, const void *arg)
 		return DB_ROLLBACK;
 	}
 	remaining_headers(r, st.remaining_cost, st.remaining_articles);
+	if (k->active)
+		db_commit_next();
 	return idem_store(r, k);
 }
 
@@ -272,19 +281,20 @@ end_tx(struct req *r, const void *arg)
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return DB_ROLLBACK;
 	}
-	if ((e = repo_pipelines_lock_user(owner)) == DB_EMPTY) {
-		if (!cfg.cost_reporting_admin)
-			return account_gone(r);
-		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
-		return DB_ROLLBACK;
-	}
-	if (e != DB_OK)
+	/* the lock goes in one round trip with the end */
+	if ((e = repo_pipelines_lock_user(owner)) != DB_OK)
 		return e;
 	e = repo_pipelines_end(owner, id, v[EF_STATUS].s,
 	    v[EF_TOTAL_COST].present ? v[EF_TOTAL_COST].s : NULL,
 	    art->present, art->present && !art->is_null ? art->s : NULL,
 	    v[EF_ERROR_MESSAGE].present ? v[EF_ERROR_MESSAGE].s : NULL,
 	    &ended, was, answer_pipeline, &an);
+	if (e == DB_DENIED) {
+		if (!cfg.cost_reporting_admin)
+			return account_gone(r);
+		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
+		return DB_ROLLBACK;
+	}
 	if (e == DB_EMPTY) {
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return DB_ROLLBACK;
@@ -304,6 +314,8 @@ end_tx(struct req *r, const void *arg)
 		http_fail(r, ERR_INVALID_TRANSITION, NULL, "%s", msg);
 		return DB_ROLLBACK;
 	}
+	/* the usage the end left, read in its transaction, with the COMMIT */
+	db_commit_next();
 	if ((e = repo_usage_current(owner, &u)) != DB_OK)
 		return e;
 	remaining_headers(r, u.remaining_cost, u.remaining_articles);

@@ -139,14 +139,19 @@ token_claims(const char *token, struct auth_user *u, int64_t *ver)
 /*
  * Whether the database check may wait for the handler's first query: a
  * GET that is not an admin route (those need the role before the
- * handler).  The handler's statements then run before the check is known,
- * which is harmless for a read: its answer is discarded when the check
- * fails (auth_settle).
+ * handler), or a write that allows it (RF_DEFER).  The check then goes
+ * with the handler's first statement and fails when the credential is no
+ * longer good, which stops that statement and every later one; the
+ * answer is discarded (auth_settle).
  */
 static bool
 deferrable(const struct req *r)
 {
-	return strcmp(r->method, "GET") == 0 && !(r->route->flags & RF_ADMIN);
+	unsigned f = r->route->flags;
+
+	if ((f & RF_ADMIN) || ((f & RF_COST_ROLE) && cfg.cost_reporting_admin))
+		return false;
+	return strcmp(r->method, "GET") == 0 || (f & RF_DEFER);
 }
 
 /* The user of a token whose claims are good: checked now or pending. */

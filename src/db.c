@@ -14,7 +14,10 @@
  *
  * Every result goes through outcome(): the status the statement declares
  * is the only success, and every failure is classified here by SQLSTATE.
- * Transactions have one owner, db_tx().
+ * Transactions have one owner, db_tx().  A request's round trips are
+ * few: its credential check (db_guard), a transaction's BEGIN, statements
+ * sent ahead (db_ahead) and a COMMIT (db_commit_next) go with the next
+ * statement in one libpq pipeline (exec_piped), with one Sync.
  */
 #include "autoconf.h"
 
@@ -32,6 +35,11 @@
 
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	1000
+
+/* Statements sent ahead of the next one (db_ahead), at most. */
+#define AHEAD_MAX	4
+/* What one pipeline can hold: BEGIN, the guard, the aheads, the statement, COMMIT. */
+#define PIPE_MAX	(AHEAD_MAX + 4)
 
 #define GUARD_PARAMS	3
 /* the longest: an API key's SHA-256 as bytea text, 66 characters */
@@ -56,6 +64,27 @@ struct db {
 		const char		*params[GUARD_PARAMS];
 		enum db_status		 status;
 	} guard;
+	/*
+	 * The transaction of db_tx_run (sql: its BEGIN, NULL outside one).
+	 * The BEGIN waits for the unit's first statement and goes with it
+	 * (begin: sql until it is sent); commit_next: the next statement
+	 * carries the COMMIT (db_commit_next).
+	 */
+	struct {
+		const char	*sql;
+		const char	*begin;
+		bool		 commit_next;
+	} tx;
+	/*
+	 * The pipeline being filled (pipeline mode, no Sync yet): what was
+	 * sent, in order, whose results the next statement reads.
+	 */
+	struct {
+		int			 n;
+		enum { Q_BEGIN, Q_GUARD, Q_AHEAD, Q_STMT, Q_COMMIT } kind[PIPE_MAX];
+		const struct stmt	*s[PIPE_MAX];
+		bool			 broken;	/* a send failed */
+	} pipe;
 };
 
 static struct db self = { .backoff_ms = BACKOFF_MIN_MS };
@@ -451,12 +480,23 @@ outcome(const struct stmt *s, PGresult *r, PGresult **res)
 	return e;
 }
 
-/* The guard's status from its result (which it frees). */
+/*
+ * The guard's status from its result (which it frees).  A guard fails
+ * with SQLSTATE 28000 (bp_credentials_denied) where it found no row:
+ * that is its DB_EMPTY, not an error.
+ */
 static enum db_status
 guard_outcome(PGresult *g)
 {
 	PGresult *kept = NULL;
-	enum db_status e = g ? outcome(self.guard.s, g, &kept) :
+	const char *state = g ? PQresultErrorField(g, PG_DIAG_SQLSTATE) : NULL;
+	enum db_status e;
+
+	if (state != NULL && strcmp(state, "28000") == 0) {
+		PQclear(g);
+		return guard_done(DB_EMPTY);
+	}
+	e = g ? outcome(self.guard.s, g, &kept) :
 	    classify(self.guard.s->name, NULL);
 
 	PQclear(kept);
@@ -484,15 +524,6 @@ pipeline_result(void)
 	return first;
 }
 
-/* A pipeline that failed half-way: drop the connection, its state unknown. */
-static enum db_status
-pipeline_broken(const struct stmt *s)
-{
-	log_warnx("%s: pipeline: %s", s->name, PQerrorMessage(self.conn));
-	mark_down();
-	return guard_done(DB_DOWN);
-}
-
 /*
  * Run s with params: the prepared statement, or with
  * DB_POOL_MODE=transaction its SQL as an unnamed one.
@@ -518,40 +549,183 @@ send_stmt(const struct stmt *s, const char *const *params)
 	    NULL, NULL, 0);
 }
 
-/* The guard and s in one round trip (see db_guard). */
+/* Forget the pipeline (after its Sync, or with a connection that broke). */
+static void
+pipe_reset(void)
+{
+	self.pipe.n = 0;
+	self.pipe.broken = false;
+}
+
+/* Note that the pipeline holds one more query, kind k of statement s. */
+static void
+pipe_add(int k, const struct stmt *s)
+{
+	self.pipe.kind[self.pipe.n] = k;
+	self.pipe.s[self.pipe.n] = s;
+	self.pipe.n++;
+}
+
+/* Send, in pipeline mode, a statement of the simple kind (BEGIN, COMMIT). */
+static bool
+send_simple(const char *sql)
+{
+	return PQsendQueryParams(self.conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+/*
+ * Open the pipeline unless it is: pipeline mode, then what must go first,
+ * the pending BEGIN and the pending guard (in that order: the guard then
+ * runs in the transaction, whose rollback undoes what came after it when
+ * it found no row).  False when sending failed.
+ */
+static bool
+pipe_open(void)
+{
+	if (self.pipe.n > 0 || self.pipe.broken)
+		return !self.pipe.broken;
+	if (!PQenterPipelineMode(self.conn))
+		goto broken;
+	if (self.tx.begin != NULL) {
+		if (!send_simple(self.tx.begin))
+			goto broken;
+		pipe_add(Q_BEGIN, NULL);
+		self.tx.begin = NULL;
+	}
+	if (self.guard.state == GUARD_PENDING) {
+		if (!send_stmt(self.guard.s, self.guard.params))
+			goto broken;
+		pipe_add(Q_GUARD, self.guard.s);
+	}
+	return true;
+broken:
+	self.pipe.broken = true;
+	return false;
+}
+
+/* A pipeline that failed half-way: drop the connection, its state unknown. */
 static enum db_status
-exec_guarded(const struct stmt *s, const char *const *params, PGresult **res)
+pipeline_broken(const char *what, bool guard)
+{
+	log_warnx("%s: pipeline: %s", what, PQerrorMessage(self.conn));
+	pipe_reset();
+	self.tx.begin = NULL;
+	self.tx.commit_next = false;
+	mark_down();
+	return guard ? guard_done(DB_DOWN) : DB_DOWN;
+}
+
+/*
+ * What the statement sent ahead of s (db_ahead) answered, from its result
+ * x (freed): DB_DENIED for no row.
+ */
+static enum db_status
+ahead_outcome(const struct stmt *a, PGresult *x)
+{
+	PGresult *kept = NULL;
+	enum db_status e = outcome(a, x, &kept);
+
+	PQclear(kept);
+	return e == DB_EMPTY ? DB_DENIED : e;
+}
+
+/*
+ * s in the pipeline, after what is pending (BEGIN, the guard, the
+ * statements sent ahead), and the COMMIT when s carries it, with one
+ * Sync: one round trip.  The results are read in order; the first
+ * failure is the answer.  A COMMIT that ran ends the transaction: the
+ * next statement of the unit begins another (db_commit_next).
+ */
+static enum db_status
+exec_piped(const struct stmt *s, const char *const *params, PGresult **res)
 {
 	PGconn *conn = self.conn;
-	PGresult *g, *r = NULL, *x;
-	enum db_status e;
+	PGresult *r[PIPE_MAX], *x;
+	enum db_status e = DB_OK, g;
+	bool guard = self.guard.state == GUARD_PENDING, commit, failed = false;
+	int i, n;
 
-	if (!PQenterPipelineMode(conn) || !send_stmt(self.guard.s,
-	    self.guard.params) || !send_stmt(s, params) ||
-	    !PQpipelineSync(conn))
-		return pipeline_broken(s);
-	g = pipeline_result();
-	if (g != NULL && PQresultStatus(g) != PGRES_PIPELINE_SYNC)
-		r = pipeline_result();
+	/* a guard that finds no row fails, and the COMMIT does not run */
+	commit = self.tx.commit_next && self.tx.sql != NULL;
+	self.tx.commit_next = false;
+	if (!pipe_open() || !send_stmt(s, params))
+		return pipeline_broken(s->name, guard);
+	pipe_add(Q_STMT, s);
+	if (commit) {
+		if (!send_simple("COMMIT"))
+			return pipeline_broken(s->name, guard);
+		pipe_add(Q_COMMIT, NULL);
+	}
+	if (!PQpipelineSync(conn))
+		return pipeline_broken(s->name, guard);
+	n = self.pipe.n;
+	for (i = 0; i < n; i++)
+		if ((r[i] = pipeline_result()) == NULL)
+			failed = true;
 	/* up to and including the Sync */
-	while (r != NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC &&
-	    (x = PQgetResult(conn)) != NULL) {
+	while (!failed && (x = PQgetResult(conn)) != NULL) {
 		ExecStatusType st = PQresultStatus(x);
 
 		PQclear(x);
 		if (st == PGRES_PIPELINE_SYNC)
 			break;
 	}
-	if (PQstatus(conn) != CONNECTION_OK || !PQexitPipelineMode(conn)) {
-		PQclear(g);
-		PQclear(r);
-		return pipeline_broken(s);
+	if (failed || PQstatus(conn) != CONNECTION_OK ||
+	    !PQexitPipelineMode(conn)) {
+		for (i = 0; i < n; i++)
+			PQclear(r[i]);
+		return pipeline_broken(s->name, guard);
 	}
-	if ((e = guard_outcome(g)) != DB_OK) {
-		PQclear(r);
-		return e == DB_EMPTY ? DB_DENIED : e;
+	pipe_reset();
+	for (i = 0; i < n; i++) {
+		x = r[i];
+		switch (self.pipe.kind[i]) {
+		case Q_BEGIN:
+			if (e == DB_OK && PQresultStatus(x) != PGRES_COMMAND_OK)
+				e = classify("BEGIN", x);
+			PQclear(x);
+			break;
+		case Q_GUARD:
+			if (e != DB_OK) {
+				PQclear(x);
+				(void)guard_done(e);
+			} else if ((g = guard_outcome(x)) != DB_OK)
+				e = g == DB_EMPTY ? DB_DENIED : g;
+			break;
+		case Q_AHEAD:
+			if (e == DB_OK)
+				e = ahead_outcome(self.pipe.s[i], x);
+			else
+				PQclear(x);
+			break;
+		case Q_STMT:
+			if (e == DB_OK)
+				e = outcome(s, x, res);
+			else
+				PQclear(x);
+			break;
+		case Q_COMMIT:
+			/*
+			 * Committed: whatever s answered, the transaction is
+			 * over.  Not run (PGRES_PIPELINE_ABORTED): something
+			 * before it failed, and the transaction waits for its
+			 * ROLLBACK.  Failed itself (a serialization failure at
+			 * commit): that is the answer.
+			 */
+			if (PQresultStatus(x) == PGRES_COMMAND_OK)
+				self.tx.begin = self.tx.sql;
+			else if (PQresultStatus(x) != PGRES_PIPELINE_ABORTED &&
+			    (e == DB_OK || e == DB_EMPTY)) {
+				PQclear(*res);
+				*res = NULL;
+				e = classify("COMMIT", x);
+				x = NULL;
+			}
+			PQclear(x);
+			break;
+		}
 	}
-	return outcome(s, r, res);
+	return e;
 }
 
 void
@@ -606,18 +780,63 @@ guard_first(void)
 	return e == DB_EMPTY ? DB_DENIED : e;
 }
 
+/* True when the request's guard found no row: nothing more may run. */
+static bool
+guard_denied(void)
+{
+	return self.guard.state == GUARD_DONE && self.guard.status != DB_OK;
+}
+
 enum db_status
 db_exec(const struct stmt *s, const char *const *params, PGresult **res)
 {
 	*res = NULL;
-	if (!self.up)
+	if (guard_denied()) {
+		self.tx.commit_next = false;
+		return DB_DENIED;
+	}
+	if (!self.up) {
+		self.tx.commit_next = false;
 		return self.guard.state == GUARD_PENDING ? guard_done(DB_DOWN) :
 		    DB_DOWN;
-	if (self.guard.state == GUARD_PENDING)
-		return exec_guarded(s, params, res);
-	if (!prepared(s))
+	}
+	if (self.pipe.n == 0 && !self.pipe.broken && (!prepared(s) ||
+	    (self.guard.state == GUARD_PENDING && !prepared(self.guard.s)))) {
+		self.tx.commit_next = false;
 		return classify(s->name, NULL);
+	}
+	if (self.guard.state == GUARD_PENDING || self.tx.begin != NULL ||
+	    self.pipe.n > 0 || self.pipe.broken ||
+	    (self.tx.commit_next && self.tx.sql != NULL))
+		return exec_piped(s, params, res);
 	return outcome(s, exec_stmt(s, params), res);
+}
+
+enum db_status
+db_ahead(const struct stmt *s, const char *const *params)
+{
+	if (guard_denied())
+		return DB_DENIED;
+	if (!self.up)
+		return DB_DOWN;
+	if (self.pipe.n == 0 && !self.pipe.broken && !prepared(s))
+		return classify(s->name, NULL);
+	if (self.pipe.n + 3 > PIPE_MAX) {
+		log_warnx("%s: too many statements ahead", s->name);
+		return DB_ERROR;
+	}
+	if (!pipe_open() || !send_stmt(s, params)) {
+		self.pipe.broken = true;
+		return DB_OK;	/* the next statement answers DB_DOWN */
+	}
+	pipe_add(Q_AHEAD, s);
+	return DB_OK;
+}
+
+void
+db_commit_next(void)
+{
+	self.tx.commit_next = true;
 }
 
 enum db_status
@@ -683,6 +902,21 @@ simple(const char *sql)
 	return e;
 }
 
+/*
+ * Send the pending BEGIN alone, for what cannot go in a pipeline (a
+ * script, a COPY).
+ */
+static enum db_status
+tx_open(void)
+{
+	const char *begin = self.tx.begin;
+
+	if (begin == NULL)
+		return DB_OK;
+	self.tx.begin = NULL;
+	return simple(begin);
+}
+
 enum db_status
 db_script(const char *sql, char *err, size_t n)
 {
@@ -692,6 +926,8 @@ db_script(const char *sql, char *err, size_t n)
 
 	if (!self.up)
 		return DB_DOWN;
+	if ((e = tx_open()) != DB_OK)
+		return e;
 	r = PQexec(self.conn, sql);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -711,6 +947,49 @@ rollback(void)
 		(void)simple("ROLLBACK");
 }
 
+/*
+ * A unit left statements sent ahead unread (a bug): their pipeline is
+ * ended and read, and the unit's answer cannot stand.
+ */
+static enum db_status
+pipe_abandon(enum db_status e)
+{
+	PGresult *x;
+	bool guard = self.guard.state == GUARD_PENDING, ok;
+	int i, n = self.pipe.n;
+
+	log_warnx("a unit of work left %d statements unread", n);
+	ok = !self.pipe.broken && PQpipelineSync(self.conn);
+	for (i = 0; ok && i < n; i++)
+		if ((x = pipeline_result()) == NULL)
+			ok = false;
+		else
+			PQclear(x);
+	while (ok && (x = PQgetResult(self.conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(x);
+
+		PQclear(x);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (!ok || PQstatus(self.conn) != CONNECTION_OK ||
+	    !PQexitPipelineMode(self.conn))
+		return pipeline_broken("unit", guard);
+	pipe_reset();
+	if (guard)
+		(void)guard_done(DB_ERROR);
+	return e == DB_OK || e == DB_ROLLBACK ? DB_ERROR : e;
+}
+
+/* End the transaction's state (the unit's try is over). */
+static void
+tx_end(void)
+{
+	self.tx.sql = NULL;
+	self.tx.begin = NULL;
+	self.tx.commit_next = false;
+}
+
 enum db_status
 db_tx_run(enum db_tx_kind kind, int tries, enum db_status (*unit)(void *),
     void *arg)
@@ -721,12 +1000,29 @@ db_tx_run(enum db_tx_kind kind, int tries, enum db_status (*unit)(void *),
 	int t;
 
 	for (t = 0; t < tries && e == DB_RETRY; t++) {
-		if ((e = simple(begin)) != DB_OK)
-			return e;
-		if ((e = unit(arg)) == DB_OK) {
+		if (!self.up)
+			return self.guard.state == GUARD_PENDING ?
+			    guard_done(DB_DOWN) : DB_DOWN;
+		/* sent with the unit's first statement (exec_piped) */
+		self.tx.sql = self.tx.begin = begin;
+		self.tx.commit_next = false;
+		e = unit(arg);
+		if (self.pipe.n > 0 || self.pipe.broken)
+			e = pipe_abandon(e);
+		/* the guard found no row: nothing of the unit is kept */
+		if (e == DB_OK && guard_denied())
+			e = DB_DENIED;
+		if (e == DB_OK) {
+			/* nothing open: committed already, or nothing ran */
+			if (self.tx.begin != NULL) {
+				tx_end();
+				return DB_OK;
+			}
+			tx_end();
 			if ((e = simple("COMMIT")) == DB_OK)
 				return DB_OK;
 		}
+		tx_end();
 		rollback();
 		if (e == DB_ROLLBACK)
 			return DB_OK;
@@ -748,6 +1044,8 @@ db_copy_begin(const char *sql)
 
 	if (!self.up)
 		return DB_DOWN;
+	if ((e = tx_open()) != DB_OK)
+		return e;
 	r = PQexec(self.conn, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		e = classify("copy", r);

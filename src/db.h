@@ -78,7 +78,11 @@ bool db_ready(void);
 
 /*
  * Run a unit of work in one transaction: BEGIN, unit(arg), then COMMIT
- * when it returns DB_OK, or exactly one ROLLBACK otherwise.  A unit that
+ * when it returns DB_OK, or exactly one ROLLBACK otherwise.  The BEGIN is
+ * not a round trip of its own: it goes with the unit's first statement
+ * (libpq pipeline mode, one Sync), and a unit that runs none sends
+ * nothing.  The COMMIT may go with the unit's last (db_commit_next).  A
+ * unit that
  * answered early (nothing to keep) returns DB_ROLLBACK, which db_tx turns
  * into DB_OK after the rollback.  DB_RETRY, from the unit or the COMMIT,
  * runs the whole unit again, at most DB_TX_TRIES times in all; a unit
@@ -86,6 +90,22 @@ bool db_ready(void);
  * DB_OK or the failure (DB_RETRY when every try hit one).
  */
 enum db_status db_tx(enum db_status (*unit)(void *), void *arg);
+
+/*
+ * Inside a unit of db_tx: the next statement is the last that needs the
+ * transaction, and the COMMIT goes with it, in its round trip.  When that
+ * statement fails, the COMMIT does not run and db_tx rolls back as
+ * always; a COMMIT that fails (a serialization failure at commit) is the
+ * statement's answer, so a DB_RETRY still runs the unit again.  When the
+ * statement succeeds, whatever it answers (DB_EMPTY included), the
+ * transaction is committed: use it only where an answer that makes the
+ * unit give up means nothing was written (a check folded into the write,
+ * an ON CONFLICT DO NOTHING).  A statement the unit runs after it begins
+ * a new transaction, which db_tx commits or rolls back as usual.  A
+ * guard in the same round trip that finds no row fails, and the COMMIT
+ * does not run.
+ */
+void db_commit_next(void);
 
 /* How db_tx_run begins its transaction. */
 enum db_tx_kind {
@@ -103,15 +123,17 @@ enum db_status db_tx_run(enum db_tx_kind kind, int tries,
 
 /*
  * A guard: a statement that must return a row for the request to count
- * (the authenticated-user check of a read).  It is not run here: the
- * request's next statement sends the guard and itself in one round trip
- * (libpq pipeline mode, one Sync, so one implicit transaction) and
- * returns DB_DENIED, without the statement's rows, when the guard
- * returned no row, or the guard's own error when it failed.  Only for
- * statements that change nothing: the statement runs either way.  Any
- * other use of the connection runs a pending guard alone first.  The
- * parameters are copied (at most 3, 79 bytes each).  s is a struct stmt
- * (db_stmt.h).
+ * (the authenticated-user check).  It is not run here: the request's next
+ * statement sends the guard and itself in one round trip (libpq pipeline
+ * mode, one Sync: one transaction, implicit or db_tx's) and returns
+ * DB_DENIED, without the statement's rows, when the guard found no row,
+ * or the guard's own error when it failed.  A guard fails where it finds
+ * no row (SQLSTATE 28000, bp_credentials_denied), so that the statements
+ * sent with it, a COMMIT included, do not run; once it has, no statement
+ * of the request runs (DB_DENIED).  In a transaction (db_tx) it runs
+ * after the BEGIN.  Any other use of the connection runs a pending guard
+ * alone first.  The parameters are copied (at most 3, 79 bytes each).  s
+ * is a struct stmt (db_stmt.h).
  */
 struct stmt;
 void db_guard(const struct stmt *s, const char *const *params);

@@ -47,6 +47,18 @@ struct stmt_table {
 enum db_status db_exec(const struct stmt *s, const char *const *params,
     PGresult **res);
 
+/*
+ * Send s ahead: it goes in the round trip of the next db_exec, which
+ * reads its result first and answers DB_DENIED when it returned no row
+ * (or its failure), before the statement's own answer.  For a statement
+ * whose only answer is whether it found its row, such as a row lock, and
+ * whose next statement does not depend on its result.  With a COMMIT in
+ * that round trip (db_commit_next) the next statement is committed even
+ * when s found no row: it must then change nothing (it writes rows that
+ * s would have locked).  DB_OK, or a failure to send it.
+ */
+enum db_status db_ahead(const struct stmt *s, const char *const *params);
+
 /* Like db_exec with one or more parameters given as arguments. */
 enum db_status db_execv(const struct stmt *s, PGresult **res, ...);
 

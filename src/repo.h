@@ -164,12 +164,16 @@ enum db_status repo_articles_list_oldest(const char *user, const char *status,
 enum db_status repo_articles_get(const char *user, const char *id,
     repo_article_fn *one, void *arg);
 /*
- * Insert; without AF_SLUG in mask the slug is made from slug_base with the
- * first free suffix.  DB_UNIQUE: the explicit slug is taken (or, without
- * one, the free slug found was taken meanwhile: call again).
+ * Insert, unless user has limit articles already (after
+ * repo_pipelines_lock_user, which makes that check hold); without AF_SLUG
+ * in mask the slug is made from slug_base with the first free suffix.
+ * DB_EMPTY: nothing inserted, because of the limit or because the
+ * explicit slug is taken (or, without one, the free slug found was taken
+ * meanwhile: call again); repo_articles_count tells which.
  */
 enum db_status repo_articles_create(const char *user, const char *slug_base,
-    const struct article_in *in, repo_article_fn *one, void *arg);
+    const struct article_in *in, int64_t limit, repo_article_fn *one,
+    void *arg);
 /*
  * How many articles user has, counted up to upto at most (the stored
  * limit: a count past it is not needed).
@@ -216,7 +220,9 @@ enum db_status repo_pipelines_get(const char *user, const char *id,
     repo_pipeline_fn *one, void *arg);
 /*
  * Inside a transaction: lock the user's row, which serialises every start
- * and end of that user's runs.  DB_EMPTY: the user is gone.
+ * and end of that user's runs and every article insert.  Sent ahead of
+ * the next statement, in its round trip (db_ahead): that statement
+ * answers DB_DENIED when the user is gone.
  */
 enum db_status repo_pipelines_lock_user(const char *user);
 

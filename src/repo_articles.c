@@ -102,7 +102,11 @@ enum article_col {
  * Both inserts take $1 the user, $2 the slug (ART_CREATE) or the base to
  * make one from (ART_CREATE_AUTO), then $3..$12 the other writable fields
  * in enum article_field order: title, contents, meta, keyword, score,
- * status, wp id, url, embedding.
+ * status, wp id, url, embedding, and $13 the most articles a user stores:
+ * they insert nothing when the user has that many already.  The count is
+ * the statement's own, so it must come after the lock on the user's row
+ * (repo_pipelines_lock_user) in a statement of its own: a statement reads
+ * with the snapshot it took before waiting for a lock.
  */
 #define INS_COLS							\
 	"(user_id, title, slug, content_markdown, content_html,"	\
@@ -111,6 +115,9 @@ enum article_col {
 #define INS_VALS							\
 	"$5, $6, $7, $8::float8, coalesce($9, 'draft'), $10::int8, $11,"	\
 	" bp_embedding_in($12)"
+#define BELOW_LIMIT							\
+	" (SELECT count(*) FROM (SELECT 1 FROM articles"		\
+	"   WHERE user_id = $1::uuid LIMIT $13::int8) n) < $13::int8"
 
 /* $3 is the mask of the fields given: bit n is enum article_field n */
 #define UPDATE_SQL							\
@@ -167,9 +174,9 @@ static const struct stmt stmts[ART__MAX] = {
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2, DB_ROWS },
 	{ "articles_create",	/* ART_CREATE: the slug is $2, as given */
 	  "INSERT INTO articles AS a " INS_COLS
-	  " VALUES ($1::uuid, $3, $2, $4, " INS_VALS ")"
+	  " SELECT $1::uuid, $3, $2, $4, " INS_VALS " WHERE" BELOW_LIMIT
 	  " ON CONFLICT (user_id, slug) DO NOTHING"
-	  " RETURNING " ARTICLE_COLS("a"), 12, DB_ROWS },
+	  " RETURNING " ARTICLE_COLS("a"), 13, DB_ROWS },
 	/*
 	 * ART_CREATE_AUTO: the slug is the first of $2, $2-2, $2-3, ... that
 	 * the user does not have; the base is cut so that base-N keeps to 500
@@ -191,8 +198,9 @@ static const struct stmt stmts[ART__MAX] = {
 	  "   LIMIT 1)"
 	  " INSERT INTO articles AS a " INS_COLS
 	  " SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
+	  " WHERE" BELOW_LIMIT
 	  " ON CONFLICT (user_id, slug) DO NOTHING"
-	  " RETURNING " ARTICLE_COLS("a"), 12, DB_ROWS },
+	  " RETURNING " ARTICLE_COLS("a"), 13, DB_ROWS },
 	{ "articles_update",	/* ART_UPDATE */
 	  UPDATE_SQL " RETURNING " ARTICLE_COLS("a"), 14, DB_ROWS },
 	{ "articles_delete",	/* ART_DELETE */
@@ -323,9 +331,11 @@ repo_articles_get(const char *user, const char *id, repo_article_fn *one,
 
 enum db_status
 repo_articles_create(const char *user, const char *slug_base,
-    const struct article_in *in, repo_article_fn *one, void *arg)
+    const struct article_in *in, int64_t limit, repo_article_fn *one,
+    void *arg)
 {
-	const char *p[12];
+	const char *p[13];
+	char lim[24];
 	PGresult *res;
 	enum db_status e;
 	bool explicit = (in->mask & (1u << AF_SLUG)) != 0;
@@ -336,10 +346,10 @@ repo_articles_create(const char *user, const char *slug_base,
 	for (f = 0; f < AF__MAX; f++)
 		if (f != AF_SLUG)
 			p[k++] = (in->mask & (1u << f)) ? in->v[f] : NULL;
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	p[k++] = lim;
+	/* no row: the limit, or the slug taken (ON CONFLICT DO NOTHING) */
 	e = db_exec(&stmts[explicit ? ART_CREATE : ART_CREATE_AUTO], p, &res);
-	/* ON CONFLICT DO NOTHING: no row means the slug was taken */
-	if (e == DB_EMPTY)
-		e = DB_UNIQUE;
 	return each_row(e, res, one, arg);
 }
 

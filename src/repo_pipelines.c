@@ -4,7 +4,7 @@
  *
  * Starts and ends of one user's runs are serialised by a row lock on the
  * user (repo_pipelines_lock_user, in the caller's transaction).  It must
- * be a statement of its own: a statement that waits for a lock still reads
+ * be a statement of its own (sent in one round trip with the next): a statement that waits for a lock still reads
  * with the snapshot it took before waiting, so the check that follows the
  * lock has to start after it, to see what the previous holder committed.
  * With that, N concurrent starts with k free slots give exactly k runs.
@@ -218,7 +218,7 @@ repo_pipelines_lock_user(const char *user)
 {
 	const char *p[] = { user };
 
-	return db_run(&stmts[PIPE_LOCK_USER], p);
+	return db_ahead(&stmts[PIPE_LOCK_USER], p);
 }
 
 static void

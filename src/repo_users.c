@@ -120,6 +120,7 @@ enum users_stmt {
 	USERS_PW_RETRY,
 	USERS_PW_RESET,
 	USERS_PURGE_REVOKED,
+	USERS_GUARD_TOKEN,
 	USERS__MAX
 };
 
@@ -137,10 +138,16 @@ static const struct stmt stmts[USERS__MAX] = {
 	{ "users_auth_key",	/* USERS_AUTH_KEY */
 	  "SELECT id, role = 'admin' FROM users"
 	  " WHERE api_key_hash = $1::bytea AND is_active", 1, DB_ROWS },
-	/* the key of a request whose user is already known (a guard) */
+	/*
+	 * The guards (db_guard): USERS_AUTH_TOKEN, and the key of a request
+	 * whose user is already known, which fail with SQLSTATE 28000
+	 * instead of returning no row, so that they stop the statements sent
+	 * with them (0009_credentials_denied.sql).
+	 */
 	{ "users_auth_key_of",	/* USERS_AUTH_KEY_OF */
-	  "SELECT role = 'admin' FROM users"
-	  " WHERE id = $2::uuid AND api_key_hash = $1::bytea AND is_active", 2, DB_ROWS },
+	  "SELECT coalesce((SELECT role = 'admin' FROM users"
+	  " WHERE id = $2::uuid AND api_key_hash = $1::bytea AND is_active),"
+	  " bp_credentials_denied())", 2, DB_ROWS },
 	{ "users_create",	/* USERS_CREATE */
 	  "INSERT INTO users AS u"
 	  " (email, password_hash, role, api_key_hash, api_key_prefix)"
@@ -249,6 +256,11 @@ static const struct stmt stmts[USERS__MAX] = {
 	  "DELETE FROM revoked_tokens WHERE jti = ANY (ARRAY("
 	  " SELECT jti FROM revoked_tokens WHERE expires_at < now()"
 	  " ORDER BY expires_at LIMIT $1::int8 FOR UPDATE SKIP LOCKED))", 1, DB_CMD },
+	{ "users_guard_token",	/* USERS_GUARD_TOKEN: USERS_AUTH_TOKEN, a guard */
+	  "SELECT coalesce((SELECT role = 'admin' FROM users"
+	  " WHERE id = $1::uuid AND token_version = $2::integer AND is_active"
+	  " AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $3)),"
+	  " bp_credentials_denied())", 3, DB_ROWS },
 };
 
 const struct stmt_table repo_users_table = { stmts, USERS__MAX };
@@ -300,7 +312,7 @@ repo_users_guard_token(const char *id, int64_t ver, const char *jti)
 
 	/* past the column's range: no user has it, the guard finds no row */
 	snprintf(v, sizeof(v), "%lld", ver > INT32_MAX ? -1LL : (long long)ver);
-	db_guard(&stmts[USERS_AUTH_TOKEN], p);
+	db_guard(&stmts[USERS_GUARD_TOKEN], p);
 }
 
 void

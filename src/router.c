@@ -19,7 +19,9 @@
  * A GET changes nothing: auth_request lets a GET's handler run with the
  * credential check still pending (it goes with the first query), and
  * discards the answer when the check fails, so a GET handler that wrote
- * would write for a revoked credential.
+ * would write for a revoked credential.  A write does the same only when
+ * flagged RF_DEFER: its statements then go with the check, which stops
+ * them (db_guard).
  */
 static const struct route routes[ROUTE__MAX] = {
 	/* ROUTE_HEALTH */
@@ -30,16 +32,16 @@ static const struct route routes[ROUTE__MAX] = {
 	  RF_AUTH, NULL, "articles_list" },
 	/* ROUTE_ARTICLES_CREATE */
 	{ "POST", "/api/v1/articles", api_articles_create,
-	  RF_AUTH, &api_articles_create_body, "articles_create" },
+	  RF_AUTH | RF_DEFER, &api_articles_create_body, "articles_create" },
 	/* ROUTE_ARTICLES_GET */
 	{ "GET", "/api/v1/articles/{id}", api_articles_get,
 	  RF_AUTH | RF_ID, NULL, "articles_get" },
 	/* ROUTE_ARTICLES_UPDATE */
 	{ "PATCH", "/api/v1/articles/{id}", api_articles_update,
-	  RF_AUTH | RF_ID, &api_articles_update_body, "articles_update" },
+	  RF_AUTH | RF_ID | RF_DEFER, &api_articles_update_body, "articles_update" },
 	/* ROUTE_ARTICLES_DELETE */
 	{ "DELETE", "/api/v1/articles/{id}", api_articles_delete,
-	  RF_AUTH | RF_ID, NULL, "articles_delete" },
+	  RF_AUTH | RF_ID | RF_DEFER, NULL, "articles_delete" },
 	/* ROUTE_ARTICLES_RELATED */
 	{ "GET", "/api/v1/articles/{id}/related", api_articles_related,
 	  RF_AUTH | RF_ID, NULL, "articles_related" },
@@ -48,13 +50,13 @@ static const struct route routes[ROUTE__MAX] = {
 	  RF_AUTH, NULL, "pipelines_list" },
 	/* ROUTE_PIPELINES_START */
 	{ "POST", "/api/v1/pipelines", api_pipelines_start,
-	  RF_AUTH, &api_pipelines_start_body, "pipelines_start" },
+	  RF_AUTH | RF_DEFER, &api_pipelines_start_body, "pipelines_start" },
 	/* ROUTE_PIPELINES_GET */
 	{ "GET", "/api/v1/pipelines/{id}", api_pipelines_get,
 	  RF_AUTH | RF_ID, NULL, "pipelines_get" },
 	/* ROUTE_PIPELINES_END */
 	{ "PATCH", "/api/v1/pipelines/{id}", api_pipelines_end,
-	  RF_AUTH | RF_ID, &api_pipelines_end_body, "pipelines_end" },
+	  RF_AUTH | RF_ID | RF_DEFER | RF_COST_ROLE, &api_pipelines_end_body, "pipelines_end" },
 	/* ROUTE_USAGE_GET */
 	{ "GET", "/api/v1/usage", api_usage_get,
 	  RF_AUTH, NULL, "usage_get" },

@@ -47,6 +47,15 @@ enum route_flag {
 	RF_NODB = 1 << 2,	/* the handler answers even with no database */
 	RF_ID = 1 << 3,		/* the {id} must be a UUID (else 404): r->id */
 	RF_SIGNUP = 1 << 4,	/* registration must be open (else 403) */
+	/*
+	 * A write whose credential check may go with its handler's first
+	 * statement (db_guard): the handler reads nothing of the caller but
+	 * the id, and runs its statements in one db_tx or as one statement,
+	 * which a failed check stops.
+	 */
+	RF_DEFER = 1 << 5,
+	/* ... except with COST_REPORTING=admin: the handler reads the role */
+	RF_COST_ROLE = 1 << 6,
 };
 
 struct route {

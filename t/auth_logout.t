@@ -54,6 +54,31 @@ for (1 .. 4) {
     error_is($t, 401, 'unauthorized', undef, 'signing out twice: 401');
 }
 is($h->psql(q{SELECT count(*) FROM articles WHERE user_id = $1 AND title = 'after'}, $id), 0, 'nothing written');
+
+# The other writes send the check with their statements, COMMIT included:
+# a check that fails stops them all.
+{
+    my $art = $h->new_t->post_ok('/api/v1/articles', bearer($t2), json => { title => 'kept' })
+        ->status_is(201)->tx->res->json;
+    my $run = $h->new_t->post_ok('/api/v1/pipelines', bearer($t2), json => { estimated_cost => '0.0100' })
+        ->status_is(201)->tx->res->json;
+    my $t = $h->new_t;
+    $t->patch_ok("/api/v1/articles/$art->{id}", bearer($t1), json => { title => 'changed' });
+    error_is($t, 401, 'unauthorized', undef, 'signed-out token refused on an update');
+    $t->delete_ok("/api/v1/articles/$art->{id}", bearer($t1));
+    error_is($t, 401, 'unauthorized', undef, 'signed-out token refused on a delete');
+    $t->post_ok('/api/v1/pipelines', bearer($t1), json => { estimated_cost => '0.0100' });
+    error_is($t, 401, 'unauthorized', undef, 'signed-out token refused on a pipeline start');
+    $t->patch_ok("/api/v1/pipelines/$run->{id}", bearer($t1),
+                 json => { status => 'completed', total_cost => '0.0100' });
+    error_is($t, 401, 'unauthorized', undef, 'signed-out token refused on a pipeline end');
+    is($h->psql(q{SELECT title FROM articles WHERE id = $1}, $art->{id}), 'kept',
+       'the article neither changed nor deleted');
+    is($h->psql(q{SELECT count(*) FROM pipelines WHERE user_id = $1}, $id), 1, 'no run started');
+    is($h->psql(q{SELECT status FROM pipelines WHERE id = $1}, $run->{id}), 'running', 'nor ended');
+    $h->new_t->patch_ok("/api/v1/pipelines/$run->{id}", bearer($t2),
+                        json => { status => 'failed', error_message => 'test' })->status_is(200);
+}
 is(code_of(GET => '/api/v1/me', bearer($t2)), 200, 'the other token still works');
 is(code_of(POST => '/api/v1/articles', bearer($t2), json => { title => 'other' }), 201, 'and writes');
 is(code_of(GET => '/api/v1/me', { 'X-API-Key' => $u->{api_key} }), 200, 'the API key still works');

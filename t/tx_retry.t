@@ -86,6 +86,37 @@ is(tries(), 2, 'pipeline start ran twice');
 is($h->psql('SELECT count(*) FROM pipelines WHERE user_id = $1', $alice->{id}), 1,
     'one pipeline stored');
 
+# A failure at COMMIT (a deferred constraint trigger): the COMMIT goes in
+# one round trip with the insert, and its 40001 still runs the create again.
+inject(0, '40001');
+$h->psql($_) for (
+    'CREATE SEQUENCE tx_commit_seq',
+    'CREATE TABLE tx_commit_fault (fails integer NOT NULL)',
+    'INSERT INTO tx_commit_fault VALUES (0)',
+    q{CREATE FUNCTION tx_commit_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('tx_commit_seq') <= (SELECT fails FROM tx_commit_fault) THEN
+          RAISE EXCEPTION 'injected failure at commit' USING ERRCODE = '40001';
+        END IF;
+        RETURN NULL;
+      END $$},
+    'CREATE CONSTRAINT TRIGGER tx_commit_fault AFTER INSERT ON articles'
+      . ' DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tx_commit_fault()',
+);
+sub inject_commit {
+    $h->psql('UPDATE tx_commit_fault SET fails = $1', $_[0]);
+    $h->psql(q{SELECT setval('tx_commit_seq', 1, false)});
+}
+inject_commit(1);
+$t->post_ok('/api/v1/articles', auth($alice), json => { title => 'at commit' })->status_is(201);
+is($h->psql(q{SELECT last_value FROM tx_commit_seq}), 2, 'failed at COMMIT: ran again');
+is(count_articles('at commit'), 1, 'stored once');
+inject_commit(3);
+$t->post_ok('/api/v1/articles', auth($alice), json => { title => 'never at commit' });
+error_is($t, 500, 'internal', undef, 'three failures at COMMIT: 500');
+is(count_articles('never at commit'), 0, 'nothing of it stored');
+inject_commit(0);
+
 # Without failures: one try.
 inject(0, '40001');
 $t->post_ok('/api/v1/articles', auth($alice), json => { title => 'plain' })->status_is(201);

@@ -2,7 +2,7 @@
 -- Run with pg_prove against a database holding sql/migrations/*.sql and
 -- the pgtap extension (see t/pgtap.t).
 BEGIN;
-SELECT plan(128);
+SELECT plan(130);
 
 -- Tables and their exact columns -------------------------------------------
 
@@ -196,6 +196,12 @@ SELECT has_function('bp_title_keys', ARRAY['uuid', 'text']);
 SELECT volatility_is('bp_title_keys', ARRAY['uuid', 'text'], 'immutable');
 SELECT has_function('bp_title_search_keys', ARRAY['uuid', 'text']);
 SELECT volatility_is('bp_title_search_keys', ARRAY['uuid', 'text'], 'immutable');
+
+SELECT has_function('bp_credentials_denied', '{}'::name[]);
+SELECT throws_ok('SELECT bp_credentials_denied()', '28000',
+                 'the credentials are no longer valid',
+                 'bp_credentials_denied() fails with SQLSTATE 28000 (what a credential check sent with writes relies on)');
+
 SELECT has_function('bp_embedding_in', ARRAY['text']);
 SELECT volatility_is('bp_embedding_in', ARRAY['text'], 'immutable');
 SELECT is_strict('bp_embedding_in', ARRAY['text']);
