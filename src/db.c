@@ -278,8 +278,7 @@ prepare_all(void)
 	(void)session_set(self.conn, "SET plan_cache_mode = force_generic_plan");
 	for (t = 0; tables[t] != NULL; t++)
 		for (i = 0; i < tables[t]->n; i++)
-			if (!(tables[t]->stmts[i].expect & DB_PLAN_EACH) &&
-			    !prepare(&tables[t]->stmts[i]))
+			if (!prepare(&tables[t]->stmts[i]))
 				return false;
 	return true;
 }
@@ -290,7 +289,7 @@ prepared(const struct stmt *s)
 {
 	size_t i;
 
-	if (self.worker || cfg.db_transaction_pool || (s->expect & DB_PLAN_EACH))
+	if (self.worker || cfg.db_transaction_pool)
 		return true;
 	for (i = 0; i < self.nprepared; i++)
 		if (self.prepared[i] == s)
@@ -459,7 +458,7 @@ guard_done(enum db_status e)
 static enum db_status
 outcome(const struct stmt *s, PGresult *r, PGresult **res)
 {
-	ExecStatusType want = (s->expect & DB_CMD) ? PGRES_COMMAND_OK :
+	ExecStatusType want = s->expect == DB_CMD ? PGRES_COMMAND_OK :
 	    PGRES_TUPLES_OK;
 	ExecStatusType st = PQresultStatus(r);
 	enum db_status e;
@@ -531,7 +530,7 @@ pipeline_result(void)
 static PGresult *
 exec_stmt(const struct stmt *s, const char *const *params)
 {
-	if (cfg.db_transaction_pool || (s->expect & DB_PLAN_EACH))
+	if (cfg.db_transaction_pool)
 		return PQexecParams(self.conn, s->sql, s->nparams, NULL, params,
 		    NULL, NULL, 0);
 	return PQexecPrepared(self.conn, s->name, s->nparams, params, NULL,
@@ -542,7 +541,7 @@ exec_stmt(const struct stmt *s, const char *const *params)
 static bool
 send_stmt(const struct stmt *s, const char *const *params)
 {
-	if (cfg.db_transaction_pool || (s->expect & DB_PLAN_EACH))
+	if (cfg.db_transaction_pool)
 		return PQsendQueryParams(self.conn, s->sql, s->nparams, NULL,
 		    params, NULL, NULL, 0);
 	return PQsendQueryPrepared(self.conn, s->name, s->nparams, params,

@@ -10,17 +10,10 @@
 
 #include "db.h"
 
-/*
- * What a statement answers when it succeeds, and how it is planned: one of
- * DB_ROWS and DB_CMD, with DB_PLAN_EACH or'ed in for a statement planned
- * for its values at each execution (sent unnamed, never prepared), such
- * as a title search, whose generic plan (what the workers keep for
- * prepared statements) would walk all of a user's articles.
- */
+/* What a statement answers when it succeeds. */
 enum db_expect {
 	DB_ROWS = 0,		/* PGRES_TUPLES_OK: a SELECT, or RETURNING */
 	DB_CMD = 1,		/* PGRES_COMMAND_OK: no rows */
-	DB_PLAN_EACH = 2,	/* flag: a custom plan at each execution */
 };
 
 /* One prepared statement: its name, SQL, parameter count and answer. */
