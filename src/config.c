@@ -402,8 +402,13 @@ config_load(const char *env_file, char *err, size_t errsz)
 			set_raw((enum setting_id)i, v);
 	}
 
+	/*
+	 * Twice the CPUs: a worker waiting on its commit's WAL flush leaves
+	 * its CPU idle, and more committers share each flush (measured with
+	 * bench/run --workers-sweep; docs/operations.md).
+	 */
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	cfg.workers = ncpu < 1 ? 1 : ncpu > 256 ? 256 : ncpu;
+	cfg.workers = ncpu < 1 ? 2 : ncpu > 128 ? 256 : 2 * ncpu;
 	for (i = 0; i < S__MAX; i++) {
 		if (raw[i] == NULL)
 			continue;
