@@ -23,7 +23,6 @@
 #include "idempotency.h"
 #include "json.h"
 #include "repo.h"
-#include "usage.h"
 #include "util.h"
 #include "validate.h"
 
@@ -261,11 +260,9 @@ end_tx(struct req *r, const void *arg)
 	const struct end_args *a = arg;
 	const char *id = a->id;
 	const struct fval *v = a->v;
-	struct usage u;
 	struct answer an = { r, 200, false };
-	char was[PIPELINE_STATUS_MAX];
+	struct pipeline_end end;
 	enum db_status e;
-	bool ended;
 	const struct fval *art = &v[EF_ARTICLE_ID];
 	char owner[37];
 
@@ -281,14 +278,18 @@ end_tx(struct req *r, const void *arg)
 		http_fail(r, ERR_NOT_FOUND, NULL, NULL);
 		return DB_ROLLBACK;
 	}
-	/* the lock goes in one round trip with the end */
+	/*
+	 * The lock, the end and the COMMIT in one round trip: the end answers
+	 * with the usage it left, and a 404 or 409 wrote nothing.
+	 */
 	if ((e = repo_pipelines_lock_user(owner)) != DB_OK)
 		return e;
+	db_commit_next();
 	e = repo_pipelines_end(owner, id, v[EF_STATUS].s,
 	    v[EF_TOTAL_COST].present ? v[EF_TOTAL_COST].s : NULL,
 	    art->present, art->present && !art->is_null ? art->s : NULL,
 	    v[EF_ERROR_MESSAGE].present ? v[EF_ERROR_MESSAGE].s : NULL,
-	    &ended, was, answer_pipeline, &an);
+	    &end, answer_pipeline, &an);
 	if (e == DB_DENIED) {
 		if (!cfg.cost_reporting_admin)
 			return account_gone(r);
@@ -306,19 +307,15 @@ end_tx(struct req *r, const void *arg)
 	}
 	if (e != DB_OK)
 		return e;
-	if (!ended) {
+	if (!end.ended) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "the pipeline is %s already: only a "
-		    "running pipeline can end", was);
+		    "running pipeline can end", end.was);
 		http_fail(r, ERR_INVALID_TRANSITION, NULL, "%s", msg);
 		return DB_ROLLBACK;
 	}
-	/* the usage the end left, read in its transaction, with the COMMIT */
-	db_commit_next();
-	if ((e = repo_usage_current(owner, &u)) != DB_OK)
-		return e;
-	remaining_headers(r, u.remaining_cost, u.remaining_articles);
+	remaining_headers(r, end.remaining_cost, end.remaining_articles);
 	return DB_OK;
 }
 

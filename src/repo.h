@@ -240,18 +240,26 @@ struct pipeline_start {
 enum db_status repo_pipelines_start(const char *user, const char *article_id,
     const char *estimate, struct pipeline_start *st, repo_pipeline_fn *one,
     void *arg);
+/* What an end did, and what it left of the user's monthly limits. */
+#define PIPELINE_STATUS_MAX 16
+struct pipeline_end {
+	bool	 ended;
+	char	 was[PIPELINE_STATUS_MAX];
+	char	 remaining_cost[24];
+	int64_t	 remaining_articles;
+};
 /*
  * End a running pipeline and add its cost (and, completed, one article) to
  * the usage of the current UTC month, in one statement.  DB_EMPTY: no such
- * pipeline; *ended false: it was not running, and was is its status.
- * Ended, the pipeline is given to one().  DB_FOREIGN: article_id is not
- * one of the user's.
+ * pipeline; end->ended false: it was not running, and end->was is its
+ * status.  Ended, the pipeline is given to one(), and end->remaining_cost
+ * and end->remaining_articles are what usage_current answers after the
+ * end.  DB_FOREIGN: article_id is not one of the user's.
  */
-#define PIPELINE_STATUS_MAX 16
 enum db_status repo_pipelines_end(const char *user, const char *id,
     const char *status, const char *total_cost, bool set_article,
-    const char *article_id, const char *error_message, bool *ended,
-    char was[PIPELINE_STATUS_MAX], repo_pipeline_fn *one, void *arg);
+    const char *article_id, const char *error_message,
+    struct pipeline_end *end, repo_pipeline_fn *one, void *arg);
 /*
  * The user whose run id is, into owner (COST_REPORTING=admin: an admin
  * ends any user's run).  DB_EMPTY: no such pipeline.

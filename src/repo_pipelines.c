@@ -48,6 +48,8 @@ enum pipeline_col {
 
 /* The columns of the start's check before the new pipeline's (PIPE_START). */
 #define START_COL0	10
+/* The columns before the ended pipeline's (PIPE_END). */
+#define END_COL0	3
 
 /* The first day of the current UTC month, as api_usage.month holds it. */
 #define THIS_MONTH	"date_trunc('month', now() AT TIME ZONE 'UTC')::date"
@@ -130,9 +132,16 @@ static const struct stmt stmts[PIPE__MAX] = {
 	/*
 	 * PIPE_END: $1 user, $2 pipeline, $3 'completed' or 'failed', $4 the
 	 * total cost or NULL (keep), $5 whether to set article_id to $6, $7
-	 * the error message.  cur tells 404 from 409 (it reads the snapshot:
-	 * the status before this statement); the usage of the month the run
-	 * ends in gets its cost and, completed, one article.
+	 * the error message, $8 and $9 the default limits, $10
+	 * PIPELINE_TIMEOUT_MINUTES.  cur tells 404 from 409 (it reads the
+	 * snapshot: the status before this statement); the usage of the month
+	 * the run ends in gets its cost and, completed, one article (u, which
+	 * returns the month's new totals).  What is left of the limits after
+	 * the end, as usage_current computes it: no statement sees its own
+	 * CTEs' writes, so r, the runs in progress read in the snapshot,
+	 * still holds the run e ended, and k takes it out again when r
+	 * counted it (started within the timeout).  Nothing ended: the
+	 * remaining columns are NULL.
 	 */
 	{ "pipelines_end",	/* PIPE_END */
 	  "WITH cur AS ("
@@ -151,8 +160,29 @@ static const struct stmt stmts[PIPE__MAX] = {
 	  "  ON CONFLICT (user_id, month) DO UPDATE"
 	  "     SET articles_generated = u.articles_generated + excluded.articles_generated,"
 	  "         total_cost = u.total_cost + excluded.total_cost"
+	  "  RETURNING u.articles_generated, u.total_cost"
+	  "), l AS ("
+	  "  SELECT coalesce(max_monthly_cost, $8::numeric) AS max_cost,"
+	  "         coalesce(max_articles_per_month, $9::int8) AS max_art"
+	  "    FROM users WHERE id = $1::uuid"
+	  "), r AS ("
+	  "  SELECT count(*) AS n, coalesce(sum(estimated_cost), 0) AS reserved"
+	  "    FROM pipelines WHERE user_id = $1::uuid"
+	  "     AND status = 'running'"
+	  "     AND started_at > now() - make_interval(mins => $10::int)"
+	  "), k AS ("
+	  "  SELECT CASE WHEN c THEN 1 ELSE 0 END AS n,"
+	  "         CASE WHEN c THEN est ELSE 0 END AS reserved"
+	  "    FROM (SELECT e.started_at > now() - make_interval(mins => $10::int) AS c,"
+	  "                 e.estimated_cost AS est FROM e) x"
 	  ")"
-	  " SELECT cur.status, e.* FROM cur LEFT JOIN e ON true", 7, DB_ROWS },
+	  " SELECT cur.status,"
+	  "        round(greatest(l.max_cost - u.total_cost"
+	  "              - (r.reserved - k.reserved), 0), 4),"
+	  "        greatest(l.max_art - u.articles_generated - (r.n - k.n), 0),"
+	  "        e.*"
+	  "   FROM cur LEFT JOIN e ON true LEFT JOIN u ON true"
+	  "   LEFT JOIN l ON true LEFT JOIN k ON true CROSS JOIN r", 10, DB_ROWS },
 	/* the user a run belongs to: whose usage an admin's end updates */
 	{ "pipelines_owner",	/* PIPE_OWNER */
 	  "SELECT user_id FROM pipelines WHERE id = $1::uuid", 1, DB_ROWS },
@@ -281,14 +311,18 @@ repo_pipelines_start(const char *user, const char *article_id,
 enum db_status
 repo_pipelines_end(const char *user, const char *id, const char *status,
     const char *total_cost, bool set_article, const char *article_id,
-    const char *error_message, bool *ended, char was[PIPELINE_STATUS_MAX],
+    const char *error_message, struct pipeline_end *end,
     repo_pipeline_fn *one, void *arg)
 {
-	const char *p[7];
+	char max_art[24], timeout[24];
+	const char *p[10];
 	PGresult *r;
 	enum db_status e;
 
-	*ended = false;
+	memset(end, 0, sizeof(*end));
+	snprintf(max_art, sizeof(max_art), "%lld", (long long)cfg.max_articles);
+	snprintf(timeout, sizeof(timeout), "%lld",
+	    (long long)cfg.pipeline_timeout_min);
 	p[0] = user;
 	p[1] = id;
 	p[2] = status;
@@ -296,17 +330,25 @@ repo_pipelines_end(const char *user, const char *id, const char *status,
 	p[4] = set_article ? "true" : "false";
 	p[5] = article_id;
 	p[6] = error_message;
-	was[0] = '\0';
+	p[7] = cfg.max_monthly_cost;
+	p[8] = max_art;
+	p[9] = timeout;
 	if ((e = db_rows(db_exec(&stmts[PIPE_END], p, &r), &r)) != DB_OK)
 		return e;
-	/* cur.status, then the ended pipeline's columns (NULL: not running) */
-	*ended = !PQgetisnull(r, 0, 1);
-	copy(was, PIPELINE_STATUS_MAX, PQgetvalue(r, 0, 0));
-	if (!*ended) {
+	/*
+	 * cur.status, what is left of the limits, then the ended pipeline's
+	 * columns (NULL: not running)
+	 */
+	end->ended = !PQgetisnull(r, 0, END_COL0);
+	copy(end->was, sizeof(end->was), PQgetvalue(r, 0, 0));
+	if (!end->ended) {
 		PQclear(r);
 		return DB_OK;
 	}
-	return each_row(DB_OK, r, 1, one, arg);
+	copy(end->remaining_cost, sizeof(end->remaining_cost),
+	    PQgetvalue(r, 0, 1));
+	end->remaining_articles = num(PQgetvalue(r, 0, 2));
+	return each_row(DB_OK, r, END_COL0, one, arg);
 }
 
 enum db_status

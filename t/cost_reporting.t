@@ -90,6 +90,33 @@ $t->patch_ok("/api/v1/pipelines/$run3", auth($admin), json => { status => 'compl
 $t->get_ok('/api/v1/pipelines', auth($owner))->status_is(200);
 is(scalar @{ $t->tx->res->json->{items} }, 3, 'owner lists the three runs');
 
+# The admin's end answers with the owner's numbers: the owner's limits, a
+# run of the owner still in progress, never the admin's own runs. Exactly
+# what the owner's GET /api/v1/usage says right after.
+{
+    my $o = make_user($h, max_monthly_cost => '2', max_articles_per_month => 5);
+    $t->post_ok('/api/v1/pipelines', auth($admin), json => { estimated_cost => '0.4' })->status_is(201);
+    $t->post_ok('/api/v1/pipelines', auth($o), json => { estimated_cost => '0.6' })->status_is(201);
+    my $r1 = $t->tx->res->json->{id};
+    $t->post_ok('/api/v1/pipelines', auth($o), json => { estimated_cost => '0.3' })->status_is(201);
+    my $r2 = $t->tx->res->json->{id};
+    for my $c ([ $r1, { status => 'completed', total_cost => '0.9' }, '0.8000', 3,
+                 'completed, another run of the owner in progress (2 - 0.9 - 0.3, 5 - 1 - 1)' ],
+               [ $r2, { status => 'failed', error_message => 'x', total_cost => '0.1' }, '1.0000', 4,
+                 'failed (2 - 1.0, 5 - 1)' ]) {
+        my ($id, $body, $cost, $arts, $name) = @$c;
+        $t->patch_ok("/api/v1/pipelines/$id", auth($admin), json => $body)->status_is(200)
+          ->header_is('X-Usage-Remaining-Cost', $cost, "admin's end, $name: cost")
+          ->header_is('X-Usage-Remaining-Articles', $arts, "admin's end, $name: articles");
+        my $hd = $t->tx->res->headers;
+        my $got = join ' ', $hd->header('X-Usage-Remaining-Cost') // '-', $hd->header('X-Usage-Remaining-Articles') // '-';
+        my $g = usage_of($o);
+        is($got, "$g->{remaining}{cost} $g->{remaining}{articles}", "admin's end, $name: the owner's GET /usage agrees");
+    }
+    my $g = usage_of($admin);
+    is_deeply([ $g->{remaining}{cost}, $g->{articles_in_progress} ], [ '4.6000', 1 ], "the admin's own run still reserved");
+}
+
 # check-config shows the mode; another value is refused by name.
 my ($st, $out) = $h->run_bp('check-config');
 like($out, qr/^COST_REPORTING=admin$/m, 'check-config prints COST_REPORTING');

@@ -294,4 +294,62 @@ $h->psql('DROP FUNCTION test_slow_insert()');
               'usage shows the override and the default');
 }
 
+# ---------------------------------------------------------------- the end's headers
+
+# An end answers with what is left of the limits after it, computed in the
+# end's own statement: each time exactly these numbers, and what GET
+# /api/v1/usage says right after.
+sub end_left {
+    my ($u, $id, $body, $want, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    finish($u, $id, $body);
+    $t->status_is(200, "$name: 200");
+    my $got = remaining();
+    is($got, $want, "$name: X-Usage-Remaining-* $want");
+    my $g = usage($u);
+    is($got, "$g->{remaining}{cost} $g->{remaining}{articles}", "$name: GET /api/v1/usage agrees");
+}
+
+# The defaults of this stack (5.0000, 4 articles).
+{
+    my $u = make_user($h);
+    my $a = start($u, { estimated_cost => '1.2' });
+    my $b = start($u, { estimated_cost => '0.7' });
+    is(remaining(), '3.1000 2', 'defaults: two runs reserve 1.9000');
+    end_left($u, $a->{id}, { status => 'completed', total_cost => '0.3' }, '4.0000 2',
+             'defaults: completed for 0.3 of 1.2 estimated, another still running (5 - 0.3 - 0.7)');
+    end_left($u, $b->{id}, { status => 'failed', error_message => 'x', total_cost => '0.05' }, '4.6500 3',
+             'defaults: failed, no article counted (5 - 0.35)');
+    my $c = start($u, { estimated_cost => '2' });
+    my $d = start($u, { estimated_cost => '0.5' });
+    $h->psql(q{UPDATE pipelines SET started_at = now() - interval '31 minutes' WHERE id = $1}, $c->{id});
+    end_left($u, $c->{id}, { status => 'completed', total_cost => '0.15' }, '4.0000 1',
+             'defaults: a timed-out run ends: it held nothing to release (5 - 0.5 - 0.5)');
+    $h->psql(q{UPDATE pipelines SET started_at = now() - interval '29 minutes' WHERE id = $1}, $d->{id});
+    end_left($u, $d->{id}, { status => 'completed', total_cost => '0.5' }, '4.0000 1',
+             'defaults: a run 29 minutes old still held its estimate and its slot (5 - 1, 4 - 3)');
+}
+
+# Per-user limits (3.0000, 10 articles).
+{
+    my $u = make_user($h, max_monthly_cost => '3', max_articles_per_month => 10);
+    my $a = start($u, { estimated_cost => '1' });
+    my $b = start($u, { estimated_cost => '0.5' });
+    end_left($u, $a->{id}, { status => 'completed', total_cost => '1.25' }, '1.2500 8',
+             'override: completed for 1.25 of 1 estimated, another still running (3 - 1.25 - 0.5)');
+    end_left($u, $b->{id}, { status => 'failed', error_message => 'x' }, '1.7500 9',
+             'override: failed without a cost');
+    my $c = start($u, { estimated_cost => '1' });
+    my $d = start($u, { estimated_cost => '0.25' });
+    my $e = start($u, { estimated_cost => '0.25' });
+    $h->psql(q{UPDATE pipelines SET started_at = now() - interval '2 hours' WHERE id = $1}, $c->{id});
+    end_left($u, $c->{id}, { status => 'failed', error_message => 'x', total_cost => '0.5' }, '0.7500 7',
+             'override: a timed-out run fails, two still running (3 - 1.75 - 0.5)');
+    end_left($u, $d->{id}, { status => 'completed', total_cost => '1.6' }, '0.0000 7',
+             'override: past the limit, the remaining cost stays at 0');
+    $h->psql('UPDATE users SET max_monthly_cost = NULL, max_articles_per_month = NULL WHERE id = $1', $u->{id});
+    end_left($u, $e->{id}, { status => 'completed', total_cost => '0' }, '1.6500 1',
+             'override removed: the defaults (5 - 3.35, 4 - 3)');
+}
+
 done_testing;

@@ -115,6 +115,32 @@ inject_commit(3);
 $t->post_ok('/api/v1/articles', auth($alice), json => { title => 'never at commit' });
 error_is($t, 500, 'internal', undef, 'three failures at COMMIT: 500');
 is(count_articles('never at commit'), 0, 'nothing of it stored');
+
+# Ending a run sends its COMMIT with the end too: a failure there runs the
+# end again, which counts the run once and answers with the usage it left.
+$h->psql('CREATE CONSTRAINT TRIGGER tx_commit_fault AFTER UPDATE ON pipelines'
+    . ' DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tx_commit_fault()');
+my $bob = make_user($h);
+inject_commit(0);
+$t->post_ok('/api/v1/pipelines', auth($bob), json => { estimated_cost => '0.5' })->status_is(201);
+my $run1 = $t->tx->res->json->{id};
+$t->post_ok('/api/v1/pipelines', auth($bob), json => { estimated_cost => '0.25' })->status_is(201);
+my $run2 = $t->tx->res->json->{id};
+inject_commit(1);
+$t->patch_ok("/api/v1/pipelines/$run1", auth($bob), json => { status => 'completed', total_cost => '0.2' })
+  ->status_is(200)->json_is('/status' => 'completed')
+  ->header_is('X-Usage-Remaining-Cost' => '49.5500', 'end failed at COMMIT, ran again: 50 - 0.2 - 0.25')
+  ->header_is('X-Usage-Remaining-Articles' => '98');
+is($h->psql(q{SELECT last_value FROM tx_commit_seq}), 2, 'end failed at COMMIT: ran again');
+$t->get_ok('/api/v1/usage', auth($bob))->status_is(200)
+  ->json_is('/articles_generated' => 1, 'the run counted once')->json_is('/total_cost' => '0.2000')
+  ->json_is('/remaining/cost' => '49.5500', 'GET /usage agrees with the headers')->json_is('/remaining/articles' => 98);
+inject_commit(3);
+$t->patch_ok("/api/v1/pipelines/$run2", auth($bob), json => { status => 'failed', error_message => 'x' });
+error_is($t, 500, 'internal', undef, 'an end failing at COMMIT three times: 500');
+$t->get_ok("/api/v1/pipelines/$run2", auth($bob))->status_is(200)->json_is('/status' => 'running', 'still running');
+$t->get_ok('/api/v1/usage', auth($bob))->status_is(200)
+  ->json_is('/remaining/cost' => '49.5500', 'nothing of it counted')->json_is('/articles_in_progress' => 1);
 inject_commit(0);
 
 # Without failures: one try.
