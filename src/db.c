@@ -513,11 +513,13 @@ pipeline_result(void)
 	PGresult *first = NULL, *x;
 
 	while ((x = PQgetResult(self.conn)) != NULL) {
+		bool sync = PQresultStatus(x) == PGRES_PIPELINE_SYNC;
+
 		if (first == NULL)
 			first = x;
 		else
 			PQclear(x);
-		if (PQresultStatus(x) == PGRES_PIPELINE_SYNC)
+		if (sync)
 			break;
 	}
 	return first;
@@ -718,7 +720,6 @@ exec_piped(const struct stmt *s, const char *const *params, PGresult **res)
 				PQclear(*res);
 				*res = NULL;
 				e = classify("COMMIT", x);
-				x = NULL;
 			}
 			PQclear(x);
 			break;
