@@ -247,35 +247,22 @@ struct create_args {
 	const char		*base;
 };
 
-/*
- * MAX_STORED_ARTICLES_PER_USER, after an insert that inserted nothing: true
- * when the user is below it (the slug was the reason), false when the
- * user has that many (answered 409 article_limit_reached, *e DB_ROLLBACK)
- * or on a failure (*e).
- */
-static bool
-below_stored_limit(struct req *r, enum db_status *e)
+/* 409 article_limit_reached: the user has used of MAX_STORED_ARTICLES_PER_USER. */
+static void
+stored_limit_reached(struct req *r, int64_t used)
 {
-	int64_t n;
 	struct jw *w;
 
-	if ((*e = repo_articles_count(r->user.id, cfg.max_stored_articles,
-	    &n)) != DB_OK)
-		return false;
-	if (n < cfg.max_stored_articles)
-		return true;
 	w = http_fail_open(r, ERR_ARTICLE_LIMIT, NULL, "you have "
 	    "reached the number of articles this server stores for one "
 	    "account: delete some to create more");
 	jw_key(w, "details");
 	jw_obj(w);
 	jw_kstr(w, "limit", "stored_articles");
-	jw_kint(w, "used", n);
+	jw_kint(w, "used", used);
 	jw_kint(w, "max", cfg.max_stored_articles);
 	jw_end(w, '}');
 	http_fail_close(r);
-	*e = DB_ROLLBACK;
-	return false;
 }
 
 /*
@@ -285,8 +272,9 @@ below_stored_limit(struct req *r, enum db_status *e)
  * take, goes in one round trip with the insert, which checks the stored
  * limit itself: concurrent creates never pass it.  Without an
  * Idempotency-Key the insert is the last statement and carries the
- * COMMIT: an insert that inserted nothing wrote nothing, and the count
- * that tells why runs after it.
+ * COMMIT: an insert that inserted nothing wrote nothing.  Either way the
+ * insert says why it inserted nothing (the limit comes before the slug),
+ * from the snapshot it acted on: a refusal is one round trip too.
  */
 static enum db_status
 create_tx(struct req *r, const void *arg)
@@ -296,6 +284,7 @@ create_tx(struct req *r, const void *arg)
 	const struct article_in *in = a->in;
 	const char *base = a->base;
 	struct answer an = { r, 201, true };
+	struct article_create cr;
 	bool explicit = (in->mask & (1u << AF_SLUG)) != 0;
 	enum db_status e;
 	int tries;
@@ -314,11 +303,13 @@ create_tx(struct req *r, const void *arg)
 		if (!k->active)
 			db_commit_next();
 		e = repo_articles_create(r->user.id, base, in,
-		    cfg.max_stored_articles, answer_article, &an);
+		    cfg.max_stored_articles, &cr, answer_article, &an);
 		if (e != DB_EMPTY)
 			break;
-		if (!below_stored_limit(r, &e))
-			return e;
+		if (!cr.below) {
+			stored_limit_reached(r, cr.used);
+			return DB_ROLLBACK;
+		}
 		e = DB_UNIQUE;
 		if (explicit)
 			break;

@@ -163,23 +163,23 @@ enum db_status repo_articles_list_oldest(const char *user, const char *status,
 /* The article to one(); DB_EMPTY: no such article. */
 enum db_status repo_articles_get(const char *user, const char *id,
     repo_article_fn *one, void *arg);
+/* What repo_articles_create found, inserted or not. */
+struct article_create {
+	bool	 below;	/* the user had fewer than limit articles */
+	int64_t	 used;	/* how many the user had, counted up to limit */
+};
 /*
  * Insert, unless user has limit articles already (after
  * repo_pipelines_lock_user, which makes that check hold); without AF_SLUG
  * in mask the slug is made from slug_base with the first free suffix.
- * DB_EMPTY: nothing inserted, because of the limit or because the
- * explicit slug is taken (or, without one, the free slug found was taken
- * meanwhile: call again); repo_articles_count tells which.
+ * DB_OK: inserted, given to one().  DB_EMPTY: nothing inserted, and *cr,
+ * from the same statement, says why: cr->below false, the limit (the
+ * slug was not tried); cr->below true, the explicit slug is taken (or,
+ * without one, the free slug found was taken meanwhile: call again).
  */
 enum db_status repo_articles_create(const char *user, const char *slug_base,
-    const struct article_in *in, int64_t limit, repo_article_fn *one,
-    void *arg);
-/*
- * How many articles user has, counted up to upto at most (the stored
- * limit: a count past it is not needed).
- */
-enum db_status repo_articles_count(const char *user, int64_t upto,
-    int64_t *n);
+    const struct article_in *in, int64_t limit, struct article_create *cr,
+    repo_article_fn *one, void *arg);
 /* Update the fields in mask; DB_EMPTY: no such article; DB_UNIQUE: slug taken. */
 enum db_status repo_articles_update(const char *user, const char *id,
     const struct article_in *in, repo_article_fn *one, void *arg);

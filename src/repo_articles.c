@@ -3,7 +3,8 @@
  *
  * Every statement carries the caller's user id in its WHERE clause.  Rows
  * come back in one column layout (ARTICLE_COLS) so that one function,
- * article_row(), reads them all; lists select NULL for the contents.
+ * article_row(), reads them all; lists select NULL for the contents, and
+ * the inserts put the columns of their check first (CREATE_CHECK_COLS).
  * Timestamps come in PostgreSQL's own text form (the worker's session is
  * TimeZone UTC, DateStyle ISO: db.c) and are formatted in C: to_char()
  * and extract() on every row were a large share of a list's time in the
@@ -40,7 +41,6 @@ enum articles_stmt {
 	ART_SEARCH_OLDEST,
 	ART_SEARCH_SHORT,
 	ART_SEARCH_SHORT_OLDEST,
-	ART_COUNT,
 	ART__MAX
 };
 
@@ -103,9 +103,14 @@ enum article_col {
  * make one from (ART_CREATE_AUTO), then $3..$12 the other writable fields
  * in enum article_field order: title, contents, meta, keyword, score,
  * status, wp id, url, embedding, and $13 the most articles a user stores:
- * they insert nothing when the user has that many already.  The count is
- * the statement's own, so it must come after the lock on the user's row
- * (repo_pipelines_lock_user) in a statement of its own: a statement reads
+ * they insert nothing when the user has that many already.  Each answers
+ * one row, inserted or not: CREATE_CHECK_COLS columns of the check (is
+ * the user below the limit, how many articles the user has, counted up to
+ * it), then ARTICLE_COLS of the new article, NULLs when it inserted
+ * nothing.  The count and the insert are one statement with one snapshot,
+ * so the reason it gives is the one the insert acted on.  That snapshot
+ * must be taken after the lock on the user's row
+ * (repo_pipelines_lock_user), in a statement of its own: a statement reads
  * with the snapshot it took before waiting for a lock.
  */
 #define INS_COLS							\
@@ -115,9 +120,17 @@ enum article_col {
 #define INS_VALS							\
 	"$5, $6, $7, $8::float8, coalesce($9, 'draft'), $10::int8, $11,"	\
 	" bp_embedding_in($12)"
-#define BELOW_LIMIT							\
-	" (SELECT count(*) FROM (SELECT 1 FROM articles"		\
-	"   WHERE user_id = $1::uuid LIMIT $13::int8) n) < $13::int8"
+#define CREATE_CHECK							\
+	"ok AS ("							\
+	"  SELECT n.used < $13::int8 AS below, n.used FROM ("		\
+	"    SELECT count(*) AS used FROM (SELECT 1 FROM articles"	\
+	"      WHERE user_id = $1::uuid LIMIT $13::int8) x) n)"
+#define CREATE_ANSWER							\
+	" ON CONFLICT (user_id, slug) DO NOTHING"			\
+	" RETURNING " ARTICLE_COLS("a") ")"				\
+	" SELECT ok.below, ok.used, ins.* FROM ok LEFT JOIN ins ON true"
+/* The columns of the check before the new article's (CREATE_ANSWER). */
+#define CREATE_CHECK_COLS	2
 
 /* $3 is the mask of the fields given: bit n is enum article_field n */
 #define UPDATE_SQL							\
@@ -173,10 +186,11 @@ static const struct stmt stmts[ART__MAX] = {
 	  "SELECT " ARTICLE_COLS("a") " FROM articles a"
 	  " WHERE a.id = $2::uuid AND a.user_id = $1::uuid", 2, DB_ROWS },
 	{ "articles_create",	/* ART_CREATE: the slug is $2, as given */
-	  "INSERT INTO articles AS a " INS_COLS
-	  " SELECT $1::uuid, $3, $2, $4, " INS_VALS " WHERE" BELOW_LIMIT
-	  " ON CONFLICT (user_id, slug) DO NOTHING"
-	  " RETURNING " ARTICLE_COLS("a"), 13, DB_ROWS },
+	  "WITH " CREATE_CHECK ","
+	  " ins AS (INSERT INTO articles AS a " INS_COLS
+	  "  SELECT $1::uuid, $3, $2, $4, " INS_VALS
+	  "   WHERE (SELECT below FROM ok)"
+	  CREATE_ANSWER, 13, DB_ROWS },
 	/*
 	 * ART_CREATE_AUTO: the slug is the first of $2, $2-2, $2-3, ... that
 	 * the user does not have; the base is cut so that base-N keeps to 500
@@ -195,12 +209,11 @@ static const struct stmt stmts[ART__MAX] = {
 	  "      FROM (SELECT generate_series(1, 2147483647) AS n) g) s"
 	  "   WHERE NOT EXISTS (SELECT 1 FROM articles x"
 	  "                      WHERE x.user_id = $1::uuid AND x.slug = s.slug)"
-	  "   LIMIT 1)"
-	  " INSERT INTO articles AS a " INS_COLS
-	  " SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
-	  " WHERE" BELOW_LIMIT
-	  " ON CONFLICT (user_id, slug) DO NOTHING"
-	  " RETURNING " ARTICLE_COLS("a"), 13, DB_ROWS },
+	  "   LIMIT 1), " CREATE_CHECK ","
+	  " ins AS (INSERT INTO articles AS a " INS_COLS
+	  "  SELECT $1::uuid, $3, c.slug, $4, " INS_VALS " FROM c"
+	  "   WHERE (SELECT below FROM ok)"
+	  CREATE_ANSWER, 13, DB_ROWS },
 	{ "articles_update",	/* ART_UPDATE */
 	  UPDATE_SQL " RETURNING " ARTICLE_COLS("a"), 14, DB_ROWS },
 	{ "articles_delete",	/* ART_DELETE */
@@ -247,51 +260,49 @@ static const struct stmt stmts[ART__MAX] = {
 	  SEARCH_SHORT SEARCH_BEFORE LIST_TAIL, 6, DB_ROWS },
 	{ "articles_search_short_oldest",	/* ART_SEARCH_SHORT_OLDEST */
 	  SEARCH_SHORT SEARCH_AFTER LIST_TAIL_OLDEST, 6, DB_ROWS },
-	/* how many articles user $1 has, counting no further than $2 */
-	{ "articles_count",	/* ART_COUNT */
-	  "SELECT count(*) FROM (SELECT 1 FROM articles"
-	  " WHERE user_id = $1::uuid LIMIT $2::int8) a", 2, DB_ROWS },
 };
 
 const struct stmt_table repo_articles_table = { stmts, ART__MAX };
 
-/* Row i of res (ARTICLE_COLS, SUMMARY_COLS) into *a. */
+/* Row i of res (ARTICLE_COLS, SUMMARY_COLS from column col0) into *a. */
 static void
-article_row(PGresult *res, int i, struct article_row *a)
+article_row(PGresult *res, int i, int col0, struct article_row *a)
 {
 	const char *h;
 
-	a->id = db_col(res, i, AC_ID);
-	a->title = db_col(res, i, AC_TITLE);
-	a->slug = db_col(res, i, AC_SLUG);
-	a->content_markdown = db_col(res, i, AC_CONTENT_MARKDOWN);
-	a->content_html = db_col(res, i, AC_CONTENT_HTML);
-	a->meta_description = db_col(res, i, AC_META_DESCRIPTION);
-	a->primary_keyword = db_col(res, i, AC_PRIMARY_KEYWORD);
-	a->seo_score = db_col(res, i, AC_SEO_SCORE);
-	a->status = db_col(res, i, AC_STATUS);
-	a->wp_post_id = db_col(res, i, AC_WP_POST_ID);
-	a->wp_url = db_col(res, i, AC_WP_URL);
-	h = db_col(res, i, AC_HAS_EMBEDDING);
+	a->id = db_col(res, i, col0 + AC_ID);
+	a->title = db_col(res, i, col0 + AC_TITLE);
+	a->slug = db_col(res, i, col0 + AC_SLUG);
+	a->content_markdown = db_col(res, i, col0 + AC_CONTENT_MARKDOWN);
+	a->content_html = db_col(res, i, col0 + AC_CONTENT_HTML);
+	a->meta_description = db_col(res, i, col0 + AC_META_DESCRIPTION);
+	a->primary_keyword = db_col(res, i, col0 + AC_PRIMARY_KEYWORD);
+	a->seo_score = db_col(res, i, col0 + AC_SEO_SCORE);
+	a->status = db_col(res, i, col0 + AC_STATUS);
+	a->wp_post_id = db_col(res, i, col0 + AC_WP_POST_ID);
+	a->wp_url = db_col(res, i, col0 + AC_WP_URL);
+	h = db_col(res, i, col0 + AC_HAS_EMBEDDING);
 	a->has_embedding = h != NULL && h[0] == 't';
-	a->created_at = db_col(res, i, AC_CREATED_AT);
-	a->updated_at = db_col(res, i, AC_UPDATED_AT);
-	a->distance = db_col(res, i, AC_DISTANCE);
+	a->created_at = db_col(res, i, col0 + AC_CREATED_AT);
+	a->updated_at = db_col(res, i, col0 + AC_UPDATED_AT);
+	a->distance = db_col(res, i, col0 + AC_DISTANCE);
 }
 
 /*
- * e, after giving each row of res with an id to each (rows without one:
- * the no-neighbour row of ART_RELATED); res is cleared.
+ * e, after giving each row of res with an id (its article from column
+ * col0) to each (rows without one: the no-neighbour row of ART_RELATED,
+ * the row of an insert that inserted nothing); res is cleared.
  */
 static enum db_status
-each_row(enum db_status e, PGresult *res, repo_article_fn *each, void *arg)
+each_row(enum db_status e, PGresult *res, int col0, repo_article_fn *each,
+    void *arg)
 {
 	struct article_row a;
 	int i;
 
 	if (e == DB_OK)
 		for (i = 0; i < PQntuples(res); i++) {
-			article_row(res, i, &a);
+			article_row(res, i, col0, &a);
 			if (a.id != NULL)
 				each(arg, &a);
 		}
@@ -308,7 +319,7 @@ list_rows(const struct stmt *first, const char *user, const char *status,
 	enum db_status e;
 
 	e = repo_list(first, user, status, c, limit, &res);
-	return each_row(e, res, each, arg);
+	return each_row(e, res, 0, each, arg);
 }
 
 enum db_status
@@ -326,13 +337,13 @@ repo_articles_get(const char *user, const char *id, repo_article_fn *one,
 	enum db_status e;
 
 	e = db_execv(&stmts[ART_GET], &res, user, id);
-	return each_row(e, res, one, arg);
+	return each_row(e, res, 0, one, arg);
 }
 
 enum db_status
 repo_articles_create(const char *user, const char *slug_base,
-    const struct article_in *in, int64_t limit, repo_article_fn *one,
-    void *arg)
+    const struct article_in *in, int64_t limit, struct article_create *cr,
+    repo_article_fn *one, void *arg)
 {
 	const char *p[13];
 	char lim[24];
@@ -341,6 +352,7 @@ repo_articles_create(const char *user, const char *slug_base,
 	bool explicit = (in->mask & (1u << AF_SLUG)) != 0;
 	int f, k = 0;
 
+	memset(cr, 0, sizeof(*cr));
 	p[k++] = user;
 	p[k++] = explicit ? in->v[AF_SLUG] : slug_base;
 	for (f = 0; f < AF__MAX; f++)
@@ -348,9 +360,21 @@ repo_articles_create(const char *user, const char *slug_base,
 			p[k++] = (in->mask & (1u << f)) ? in->v[f] : NULL;
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
 	p[k++] = lim;
-	/* no row: the limit, or the slug taken (ON CONFLICT DO NOTHING) */
-	e = db_exec(&stmts[explicit ? ART_CREATE : ART_CREATE_AUTO], p, &res);
-	return each_row(e, res, one, arg);
+	if ((e = db_rows(db_exec(&stmts[explicit ? ART_CREATE :
+	    ART_CREATE_AUTO], p, &res), &res)) != DB_OK)
+		return e;
+	/* one row: the check, then the new article or NULLs */
+	cr->below = PQgetvalue(res, 0, 0)[0] == 't';
+	if (!parse_int64(PQgetvalue(res, 0, 1), 0, INT64_MAX, &cr->used)) {
+		PQclear(res);
+		return DB_ERROR;
+	}
+	if (PQgetisnull(res, 0, CREATE_CHECK_COLS + AC_ID)) {
+		/* the limit, or the slug taken (ON CONFLICT DO NOTHING) */
+		PQclear(res);
+		return DB_EMPTY;
+	}
+	return each_row(DB_OK, res, CREATE_CHECK_COLS, one, arg);
 }
 
 /*
@@ -382,7 +406,7 @@ repo_articles_update(const char *user, const char *id,
 
 	update_params(p, mask, user, id, in);
 	e = db_exec(&stmts[ART_UPDATE], p, &res);
-	return each_row(e, res, one, arg);
+	return each_row(e, res, 0, one, arg);
 }
 
 enum db_status
@@ -403,7 +427,7 @@ repo_articles_related(const char *user, const char *id, int64_t limit,
 
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
 	e = db_execv(&stmts[ART_RELATED], &res, user, id, lim);
-	return each_row(e, res, each, arg);
+	return each_row(e, res, 0, each, arg);
 }
 
 enum db_status
@@ -419,13 +443,13 @@ repo_articles_update_if(const char *user, const char *id,
 	if (in->mask == 0) {
 		e = db_execv(&stmts[ART_GET_IF], &res, user, id, loaded,
 		    exact ? "t" : "f");
-		return each_row(e, res, one, arg);
+		return each_row(e, res, 0, one, arg);
 	}
 	update_params(p, mask, user, id, in);
 	p[14] = loaded;
 	p[15] = exact ? "t" : "f";
 	e = db_exec(&stmts[ART_UPDATE_IF], p, &res);
-	return each_row(e, res, one, arg);
+	return each_row(e, res, 0, one, arg);
 }
 
 enum db_status
@@ -456,22 +480,5 @@ repo_articles_search(const char *user, const char *q, const char *status,
 	e = db_execv(&stmts[k], &res,
 	    user, lim, q, status, from ? c->ts : NULL, from ? c->id : NULL);
 	/* a list: no row is an empty page */
-	return each_row(e == DB_EMPTY ? DB_OK : e, res, each, arg);
-}
-
-enum db_status
-repo_articles_count(const char *user, int64_t upto, int64_t *n)
-{
-	char lim[24];
-	PGresult *res;
-	enum db_status e;
-
-	snprintf(lim, sizeof(lim), "%lld", (long long)upto);
-	if ((e = db_rows(db_execv(&stmts[ART_COUNT], &res, user, lim), &res)) !=
-	    DB_OK)
-		return e;
-	if (!parse_int64(PQgetvalue(res, 0, 0), 0, INT64_MAX, n))
-		e = DB_ERROR;
-	PQclear(res);
-	return e;
+	return each_row(e == DB_EMPTY ? DB_OK : e, res, 0, each, arg);
 }
