@@ -17,21 +17,27 @@
 --
 --   bp_title_keys(owner, title)     every trigram of lower(title): the
 --                                   index's keys
---   bp_title_search_keys(owner, q)  the first and the last trigram of
---                                   lower(q): what a matching title's keys
---                                   must contain
+--   bp_title_search_keys(owner, q)  the last three trigrams of lower(q)
+--                                   (its last five characters): what a
+--                                   matching title's keys must contain
 --
 -- If lower(title) contains lower(q), every trigram of lower(q) is one of
 -- lower(title)'s, hashed with the same owner: the index never misses a
 -- title. A hash collision (or a trigram found elsewhere in the title) only
 -- brings a candidate that the strpos() filter then drops, and the query
--- keeps `user_id = $1` as a filter of its own. Two keys, not every
--- trigram of q: what a search pays for is reading the posting lists of its
--- keys, the trigrams a user's titles share most are as long as their
--- articles, and the two ends of q already narrow them to a few candidates
--- (a title search at 1,000,000 articles costs PostgreSQL about half the
--- CPU time with two keys that it does with four: bench/results/). A q of fewer than three
--- characters has no key: src/repo_articles.c walks the user's articles by
+-- keeps `user_id = $1` as a filter of its own. Three keys, not every
+-- trigram of q: a search pays for the posting lists of its keys, and the
+-- lists of the trigrams a user's titles share are as long as the user's
+-- articles; three overlapping trigrams pin five characters of q down, few
+-- titles have them all, and the strpos() filter checks those. Measured at
+-- 1,000,000 articles (bench/results/2026-12-05-1018.md and after): about
+-- 290 us of PostgreSQL CPU per query with the last three trigrams, 430
+-- with four spread over q, 770 with its first and last, 1,350 with all
+-- nine of `article 123`, and 25 ms with its first three, which every
+-- title of the user has. The other side of it: a q that ends in five
+-- characters most of the user's titles share (a word they all end with)
+-- reads those long lists, and costs up to as many candidates as the user
+-- has articles. A q of fewer than three characters has no key: src/repo_articles.c walks the user's articles by
 -- date for it instead.
 
 CREATE FUNCTION bp_title_keys(owner uuid, title text) RETURNS int8[]
@@ -54,19 +60,17 @@ DECLARE
     l    text := lower(q);
     last int  := length(l) - 2;
     seed int8 := hashtextextended(owner::text, 0);
+    keys int8[] := '{}';
 BEGIN
-    IF last < 1 THEN
-        RETURN '{}';
-    ELSIF last = 1 THEN
-        RETURN ARRAY[hashtextextended(l, seed)];
-    END IF;
-    RETURN ARRAY[hashtextextended(substr(l, 1, 3), seed),
-                 hashtextextended(substr(l, last, 3), seed)];
+    FOR i IN greatest(last - 2, 1) .. last LOOP
+        keys := keys || hashtextextended(substr(l, i, 3), seed);
+    END LOOP;
+    RETURN keys;
 END
 $$;
 
 COMMENT ON FUNCTION bp_title_keys(uuid, text) IS 'The keys of articles_title_keys_idx: every trigram of lower(title), hashed with the owner.';
-COMMENT ON FUNCTION bp_title_search_keys(uuid, text) IS 'The first and last trigram of lower(q), hashed with the owner: keys every title containing q (ignoring case) has in articles_title_keys_idx; empty below 3 characters.';
+COMMENT ON FUNCTION bp_title_search_keys(uuid, text) IS 'The last three trigrams of lower(q), hashed with the owner: keys every title containing q (ignoring case) has in articles_title_keys_idx; empty below 3 characters.';
 
 -- The new index first, under a lock that lets reads go on while it is
 -- built; dropping the old one locks the table out, but only at the end.
