@@ -884,22 +884,30 @@ db_execv(const struct stmt *s, PGresult **res, ...)
 	return db_exec(s, params, res);
 }
 
+/* sql through the simple protocol, answering want (else classified as what). */
+static enum db_status
+exec_plain(const char *sql, ExecStatusType want, const char *what)
+{
+	PGresult *r = PQexec(self.conn, sql);
+	enum db_status e = DB_OK;
+
+	if (PQresultStatus(r) != want)
+		e = classify(what, r);
+	PQclear(r);
+	return e;
+}
+
 /* A statement of the simple protocol expecting no rows (BEGIN, COMMIT). */
 static enum db_status
 simple(const char *sql)
 {
-	PGresult *r;
-	enum db_status e = DB_OK;
+	enum db_status e;
 
 	if (!self.up)
 		return DB_DOWN;
 	if ((e = guard_first()) != DB_OK)
 		return e;
-	r = PQexec(self.conn, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		e = classify(sql, r);
-	PQclear(r);
-	return e;
+	return exec_plain(sql, PGRES_COMMAND_OK, sql);
 }
 
 /*
@@ -1039,18 +1047,13 @@ db_tx(enum db_status (*unit)(void *), void *arg)
 enum db_status
 db_copy_begin(const char *sql)
 {
-	PGresult *r;
-	enum db_status e = DB_OK;
+	enum db_status e;
 
 	if (!self.up)
 		return DB_DOWN;
 	if ((e = tx_open()) != DB_OK)
 		return e;
-	r = PQexec(self.conn, sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN)
-		e = classify("copy", r);
-	PQclear(r);
-	return e;
+	return exec_plain(sql, PGRES_COPY_IN, "copy");
 }
 
 enum db_status
